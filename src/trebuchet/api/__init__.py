@@ -1,0 +1,1 @@
+"""The Catapult v1 REST face: thin FastAPI handlers over the domain and the engine's command interface."""

@@ -1,0 +1,84 @@
+"""The ASGI app: routers, error handlers, and the lifespan that owns storage, engine and dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .. import __version__
+from ..config import Settings
+from ..domain import causes
+from ..engine.calls import CallService
+from ..events.dispatcher import Dispatcher
+from ..store.database import Database
+from .auth import Authenticator
+from .errors import install_error_handlers
+from .ratelimit import RateLimits
+from .routes import calls, errors, health
+from .schemas import REQUEST_MODELS
+
+log = logging.getLogger("trebuchet")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    db = Database(settings.resolved_database_url)
+    dispatcher = Dispatcher(db, concurrency=settings.callback_concurrency)
+    service = CallService(db, public_url=settings.event_base_url, on_events=dispatcher.wake)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.migrate()
+        recovered = await service.close_live_calls(causes.CRASH_RECOVERY)
+        if recovered:
+            log.warning("closed %d call(s) left live by an earlier run", recovered)
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            ended = await service.close_live_calls(causes.SYSTEM_SHUTDOWN)
+            if ended:
+                log.info("hung up %d live call(s) at shutdown", ended)
+            await dispatcher.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="Trebuchet",
+        version=__version__,
+        description="A self-hosted voice platform speaking the Bandwidth Catapult v1 Voice API.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.dispatcher = dispatcher
+    app.state.calls = service
+    app.state.auth = Authenticator()
+    app.state.limits = RateLimits(call_rate=settings.call_rate_limit, api_rate=settings.api_rate_limit)
+    install_error_handlers(app)
+    for router in (health.router, calls.router, errors.router):
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in REQUEST_MODELS:
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
+        schema["components"]["securitySchemes"] = {"basic": {"type": "http", "scheme": "basic"}}
+        schema["security"] = [{"basic": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,155 @@
+"""`trebuchet serve`, `trebuchet users create|list|update`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..config import Settings
+from ..domain.clock import iso
+from ..store import users
+from ..store.database import Database
+
+app = typer.Typer(help="Trebuchet: a self-hosted Catapult v1 voice platform.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage API users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="TREBUCHET_DATA_DIR", help="Recordings, media, SQLite file"),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", envvar="TREBUCHET_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in data dir)"
+    ),
+]
+
+
+@app.command()
+def serve(
+    http: Annotated[
+        str | None, typer.Option("--http", envvar="TREBUCHET_HTTP_ADDR", help="HOST:PORT for the API")
+    ] = None,
+    sip: Annotated[
+        str | None, typer.Option("--sip", envvar="TREBUCHET_SIP_ADDR", help="HOST:PORT for SIP")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", envvar="TREBUCHET_PUBLIC_URL", help="Base URL clients use")
+    ] = None,
+) -> None:
+    """Start the server (SQLite under ./data and HTTP on 127.0.0.1:8080 unless told otherwise)."""
+    from ..server import run
+
+    run(
+        Settings.from_env(
+            http_addr=http, sip_addr=sip, data_dir=data_dir, database_url=database_url, public_url=public_url
+        )
+    )
+
+
+def _database(data_dir: Path | None, database_url: str | None) -> Database:
+    return Database(Settings.from_env(data_dir=data_dir, database_url=database_url).resolved_database_url)
+
+
+async def _with_db(db: Database, work):  # type: ignore[no-untyped-def]
+    try:
+        await db.migrate()
+        async with db.write() as conn:
+            return await work(conn)
+    finally:
+        await db.dispose()
+
+
+@users_app.command("create")
+def users_create(
+    as_json: Annotated[bool, typer.Option("--json", help="Print {userId, token, secret} as JSON")] = False,
+    signing_secret: Annotated[
+        str | None,
+        typer.Option("--signing-secret", help="Sign callbacks with this secret (X-Trebuchet-Signature)"),
+    ] = None,
+    call_rate: Annotated[
+        float | None, typer.Option("--call-rate", help="Calls per second (0: unlimited)")
+    ] = None,
+    api_rate: Annotated[
+        int | None, typer.Option("--api-rate", help="Requests per second per endpoint")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a user. The secret is shown once: only its salted hash is stored."""
+
+    async def work(conn):  # type: ignore[no-untyped-def]
+        return await users.create_user(
+            conn, signing_secret=signing_secret, call_rate_limit=call_rate, api_rate_limit=api_rate
+        )
+
+    created = asyncio.run(_with_db(_database(data_dir, database_url), work))
+    creds = {"userId": created.user.id, "token": created.user.token, "secret": created.secret}
+    if as_json:
+        typer.echo(json.dumps(creds))
+    else:
+        for key, value in creds.items():
+            typer.echo(f"{key}: {value}")
+
+
+@users_app.command("list")
+def users_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """List users (never their secrets)."""
+    found = asyncio.run(_with_db(_database(data_dir, database_url), users.list_users))
+    table = Table("userId", "token", "created", "call rate", "api rate", "signing")
+    for user in found:
+        table.add_row(
+            user.id,
+            user.token,
+            iso(user.created_time) or "",
+            "default" if user.call_rate_limit is None else f"{user.call_rate_limit:g}/s",
+            "default" if user.api_rate_limit is None else f"{user.api_rate_limit}/s",
+            "yes" if user.signing_secret else "no",
+        )
+    Console().print(table)
+
+
+@users_app.command("update")
+def users_update(
+    user_id: Annotated[str, typer.Argument(help="The user's id (u-…)")],
+    signing_secret: Annotated[str | None, typer.Option("--signing-secret", help="'' removes it")] = None,
+    call_rate: Annotated[
+        float | None, typer.Option("--call-rate", help="Calls per second (0: unlimited)")
+    ] = None,
+    api_rate: Annotated[
+        int | None, typer.Option("--api-rate", help="Requests per second per endpoint")
+    ] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Change a user's limits or callback signing secret (a running server sees it within seconds)."""
+    values: dict[str, object] = {}
+    if signing_secret is not None:
+        values["signing_secret"] = signing_secret or None
+    if call_rate is not None:
+        values["call_rate_limit"] = call_rate
+    if api_rate is not None:
+        values["api_rate_limit"] = api_rate
+    if not values:
+        raise typer.BadParameter("nothing to change: give --signing-secret, --call-rate or --api-rate")
+
+    async def work(conn):  # type: ignore[no-untyped-def]
+        return await users.update_user(conn, user_id, **values)
+
+    if not asyncio.run(_with_db(_database(data_dir, database_url), work)):
+        typer.echo(f"no user {user_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"updated {user_id}")
+
+
+def main() -> None:
+    app()

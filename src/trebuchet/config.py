@@ -1,0 +1,82 @@
+"""Settings: embedded defaults, overridden by TREBUCHET_* environment variables, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def _env(name: str, default: str | None) -> str | None:
+    return os.environ.get(f"TREBUCHET_{name}", default)
+
+
+def split_addr(addr: str, default_port: int) -> tuple[str, int]:
+    """'127.0.0.1:8080' → ('127.0.0.1', 8080); '[::1]:80' → ('::1', 80); a bare host takes default_port."""
+    text = addr.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port = rest.lstrip(":")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    else:
+        host, port = text, ""
+    if port and not port.isdigit():
+        raise ValueError(f"bad port in address {addr!r}")
+    return host or "127.0.0.1", int(port) if port else default_port
+
+
+@dataclass
+class Settings:
+    http_addr: str = "127.0.0.1:8080"
+    sip_addr: str = "127.0.0.1:5060"
+    data_dir: Path = field(default_factory=lambda: Path("./data"))
+    database_url: str | None = None  # None: SQLite file in data_dir
+    public_url: str | None = None  # None: built from the request (Location) or http_addr (events)
+    rtp_ports: str = "20000-20999"
+    trunk_uri: str | None = None
+    call_rate_limit: float = 50.0  # calls per second per account and per number (0: unlimited)
+    api_rate_limit: int = 500  # requests per second per user and endpoint (0: unlimited)
+    callback_concurrency: int = 64
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults ← environment ← the given overrides (None overrides are ignored)."""
+        settings = cls()
+        for spec in fields(cls):
+            raw = _env(spec.name.upper(), None)
+            if raw is not None and raw != "":
+                setattr(settings, spec.name, _convert(spec.name, raw))
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(settings, name, _convert(name, value) if isinstance(value, str) else value)
+        settings.data_dir = Path(settings.data_dir)
+        return settings
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'trebuchet.db').resolve()}"
+
+    @property
+    def http_host_port(self) -> tuple[str, int]:
+        return split_addr(self.http_addr, 8080)
+
+    @property
+    def event_base_url(self) -> str:
+        """Where resources live, for URLs in events that no request is there to tell us."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host, port = self.http_host_port
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _convert(name: str, raw: str) -> object:
+    if name == "data_dir":
+        return Path(raw)
+    if name in ("call_rate_limit",):
+        return float(raw)
+    if name in ("api_rate_limit", "callback_concurrency"):
+        return int(raw)
+    return raw

@@ -1,0 +1,1 @@
+"""Resource models, ids, validation and state machines. Imports nothing but the standard library."""

@@ -1,0 +1,39 @@
+"""Callback event payloads (spec §8.2, §8.4): the JSON a customer's server receives, built in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .call import Call, call_uri
+from .clock import iso
+
+
+def call_event(event_type: str, call: Call, user_base: str, at: datetime, **fields: Any) -> dict[str, Any]:
+    """A call event with the common fields; the call's `tag` rides on every event of the call."""
+    payload: dict[str, Any] = {
+        "eventType": event_type,
+        "callId": call.id,
+        "callUri": call_uri(user_base, call.id),
+        "from": call.from_,
+        "to": call.to,
+        "time": iso(at),
+    }
+    if call.tag is not None:
+        payload["tag"] = call.tag
+    payload.update({key: value for key, value in fields.items() if value is not None})
+    return payload
+
+
+def hangup_event(call: Call, user_base: str, at: datetime, cause: str) -> dict[str, Any]:
+    # The spec's reject sample carries callState; plain hangup samples do not.
+    state = "completed" if call.state == "rejected" else None
+    return call_event("hangup", call, user_base, at, cause=cause, callState=state)
+
+
+def answer_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
+    return call_event("answer", call, user_base, at, callState="active")
+
+
+def timeout_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
+    return call_event("timeout", call, user_base, at)

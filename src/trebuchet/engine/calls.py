@@ -1,0 +1,297 @@
+"""CallService: creates calls, runs commands on them one at a time, and records every change with its events.
+
+Every state change goes through `domain.call_state` and is written in one transaction together with the
+call's timeline entry and its callback (transactional outbox), so a change and its event exist together
+or not at all. Commands for one call are serialised by a per-call lock, which is what guarantees one
+terminal `hangup` per call whatever races to end it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from ..domain import causes
+from ..domain.call import Call, CreateCall, UpdateCall
+from ..domain.call_state import REQUESTED_STATE_INPUT, Input, InvalidTransition, is_noop, next_state
+from ..domain.clock import utcnow
+from ..domain.errors import ApiError, validation_error
+from ..domain.events import answer_event, hangup_event, timeout_event
+from ..domain.ids import new_id
+from ..domain.user import User
+from ..store import calls as call_store
+from ..store import idempotency, references
+from ..store.call_events import record_call_event
+from ..store.database import Database
+from .control import NoSignalling, Outcome, Signalling, TransferUnavailable
+
+log = logging.getLogger("trebuchet.engine")
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    key: str
+    request_hash: str
+
+
+@dataclass(frozen=True)
+class Created:
+    """The answer to a create: the new call's id and Location (or the remembered first answer)."""
+
+    call_id: str
+    location: str
+    replayed: bool = False
+
+
+class _KeyedLocks:
+    """One asyncio.Lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+def call_not_found(call_id: str) -> ApiError:
+    return ApiError(404, "call-not-found", f"The call {call_id} could not be found")
+
+
+def invalid_state(call: Call, requested: str) -> ApiError:
+    return ApiError(
+        403,
+        "call-invalid-state",
+        f"Unable to update call {call.id} to {requested}. Invalid call state {call.state}",
+    )
+
+
+class CallService:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        public_url: str,
+        signalling: Signalling | None = None,
+        on_events: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db = db
+        self.public_url = public_url.rstrip("/")
+        self.signalling: Signalling = signalling or NoSignalling()
+        self.on_events = on_events
+        self._locks = _KeyedLocks()
+
+    def user_base(self, user_id: str) -> str:
+        return f"{self.public_url}/v1/users/{user_id}"
+
+    # -- creating -------------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        user: User,
+        spec: CreateCall,
+        location_for: Callable[[str], str],
+        idem: IdempotentRequest | None = None,
+    ) -> Created:
+        call = Call(
+            id=new_id("call"),
+            user_id=user.id,
+            direction="out",
+            from_=spec.from_,
+            to=spec.to,
+            start_time=utcnow(),
+            call_timeout=spec.call_timeout,
+            callback_url=spec.callback_url,
+            callback_http_method=spec.callback_http_method,
+            callback_timeout=spec.callback_timeout,
+            fallback_url=spec.fallback_url,
+            bridge_id=spec.bridge_id,
+            conference_id=spec.conference_id,
+            recording_enabled=spec.recording_enabled,
+            recording_file_format=spec.recording_file_format,
+            recording_max_duration=spec.recording_max_duration,
+            transcription_enabled=spec.transcription_enabled,
+            tag=spec.tag,
+            sip_headers=spec.sip_headers,
+        )
+        location = location_for(call.id)
+        try:
+            async with self.db.write() as conn:
+                if idem is not None:
+                    earlier = await idempotency.recall(conn, user.id, idem.key, call.start_time)
+                    if earlier is not None:
+                        return self._replay(earlier, idem)
+                await self._check_references(conn, user, spec)
+                await call_store.insert_call(conn, call)
+                await record_call_event(conn, call, "create", call.start_time, None)
+                if idem is not None:
+                    await idempotency.remember(
+                        conn, user.id, idem.key, idem.request_hash, 201, location, call.start_time
+                    )
+        except IntegrityError:
+            if idem is None:
+                raise
+            # A concurrent request with the same key won the race: answer what it answered.
+            async with self.db.read() as conn:
+                earlier = await idempotency.recall(conn, user.id, idem.key, utcnow())
+            if earlier is None:
+                raise
+            return self._replay(earlier, idem)
+        async with self._locks.hold(call.id):
+            outcome = await self.signalling.dial(call)
+            if outcome is not None:
+                await self._apply_locked(call.id, outcome)
+        return Created(call.id, location)
+
+    @staticmethod
+    def _replay(earlier: idempotency.Remembered, idem: IdempotentRequest) -> Created:
+        if earlier.request_hash != idem.request_hash:
+            raise ApiError(
+                409,
+                "idempotency-key-reused",
+                f"The Idempotency-Key {idem.key} was already used with a different request body",
+            )
+        location = earlier.location or ""
+        return Created(location.rsplit("/", 1)[-1], location, replayed=True)
+
+    @staticmethod
+    async def _check_references(conn, user: User, spec: CreateCall) -> None:  # type: ignore[no-untyped-def]
+        if spec.bridge_id is not None and not await references.bridge_exists(conn, user.id, spec.bridge_id):
+            raise validation_error("bridgeId", f"names the bridge {spec.bridge_id}, which does not exist")
+        if spec.conference_id is not None:
+            state = await references.conference_state(conn, user.id, spec.conference_id)
+            if state is None or state == "completed":
+                raise ApiError(
+                    403,
+                    "invalid-call-conference-id",
+                    f"The conferenceId {spec.conference_id} does not name an open conference of this user",
+                    field="conferenceId",
+                )
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    async def get(self, user: User, call_id: str) -> Call:
+        async with self.db.read() as conn:
+            call = await call_store.get_call(conn, call_id, user.id)
+        if call is None:
+            raise call_not_found(call_id)
+        return call
+
+    # -- commands from the API --------------------------------------------------------------------------
+
+    async def update(self, user: User, call_id: str, update: UpdateCall) -> Call:
+        """Apply `POST /calls/{id}`: settings first, then the requested state through the signalling layer."""
+        async with self._locks.hold(call_id):
+            call = await self.get(user, call_id)
+            command = REQUESTED_STATE_INPUT.get(update.state) if update.state else None
+            if command is not None:
+                try:
+                    next_state(call.direction, call.state, command)
+                except InvalidTransition:
+                    raise invalid_state(call, update.state or "") from None
+            settings = {
+                "recording_enabled": update.recording_enabled,
+                "recording_file_format": update.recording_file_format,
+                "recording_max_duration": update.recording_max_duration,
+            }
+            settings = {name: value for name, value in settings.items() if value is not None}
+            if settings:
+                if is_noop(call.state):
+                    raise invalid_state(call, "a new recording setting")
+                async with self.db.write() as conn:
+                    current = await call_store.get_call(conn, call_id)
+                    assert current is not None
+                    for name, value in settings.items():
+                        setattr(current, name, value)
+                    await call_store.save_call(conn, current)
+                call = current
+            if command is None or is_noop(call.state):
+                return call
+            outcome = await self._signal(call, command, update)
+            if outcome is not None:
+                call = await self._apply_locked(call_id, outcome) or call
+            return call
+
+    async def _signal(self, call: Call, command: Input, update: UpdateCall) -> Outcome | None:
+        if command is Input.HANGUP:
+            return await self.signalling.hangup(call)
+        if command is Input.ANSWER:
+            return await self.signalling.answer(call)
+        if command is Input.REJECT:
+            return await self.signalling.reject(call)
+        try:
+            return await self.signalling.transfer(call, update)
+        except TransferUnavailable as exc:
+            raise ApiError(503, "call-transfer-error", str(exc)) from None
+
+    # -- what the network reports -----------------------------------------------------------------------
+
+    async def apply(self, call_id: str, outcome: Outcome) -> Call | None:
+        """Record something that happened to a call; illegal or late reports are logged and dropped."""
+        async with self._locks.hold(call_id):
+            return await self._apply_locked(call_id, outcome)
+
+    async def _apply_locked(self, call_id: str, outcome: Outcome) -> Call | None:
+        now = utcnow()
+        async with self.db.write() as conn:
+            call = await call_store.get_call(conn, call_id)
+            if call is None:
+                return None
+            try:
+                new_state = next_state(call.direction, call.state, outcome.input)
+            except InvalidTransition:
+                log.info("call %s: %s ignored in state %s", call_id, outcome.input, call.state)
+                return call
+            if is_noop(call.state):
+                return call
+            base = self.user_base(call.user_id)
+            call.state = new_state
+            if outcome.input is Input.ANSWERED or outcome.input is Input.ANSWER:
+                call.active_time = now
+                await record_call_event(conn, call, "answer", now, answer_event(call, base, now))
+            if outcome.input is Input.TIMED_OUT:
+                await record_call_event(conn, call, "timeout", now, timeout_event(call, base, now))
+            if new_state in ("completed", "rejected"):
+                call.end_time = now
+                call.cause = outcome.cause or (
+                    causes.NO_ANSWER if outcome.input is Input.TIMED_OUT else causes.NORMAL_CLEARING
+                )
+                await record_call_event(
+                    conn, call, "hangup", now, hangup_event(call, base, now, call.cause), data=call.cause
+                )
+            await call_store.save_call(conn, call)
+        self.on_events()
+        return call
+
+    # -- start and stop ---------------------------------------------------------------------------------
+
+    async def close_live_calls(self, cause: str) -> int:
+        """End every call still live in storage (after a crash, or at shutdown) with `cause`."""
+        async with self.db.read() as conn:
+            live = await call_store.live_call_ids(conn)
+        for call_id in live:
+            async with self._locks.hold(call_id):
+                async with self.db.read() as conn:
+                    call = await call_store.get_call(conn, call_id)
+                if call is not None and not is_noop(call.state):
+                    try:
+                        await self.signalling.hangup(call)
+                    except Exception:  # the call ends in storage whatever the network says
+                        log.exception("hanging up %s at %s failed", call_id, cause)
+                await self._apply_locked(call_id, Outcome(Input.SHUTDOWN, cause))
+        return len(live)

@@ -1,0 +1,63 @@
+"""The command interface between call state and whatever carries the call (the SIP engine, later).
+
+`CallService` decides *whether* a command is legal (the state table) and records what happened. A
+`Signalling` implementation does the network part: place the call, cancel or end it, answer or refuse an
+inbound one. Each method returns an `Outcome` when the command took effect at once, or None when the
+network will report back later through `CallService.apply`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..domain import causes
+from ..domain.call import Call, UpdateCall
+from ..domain.call_state import Input
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a call, as the state table's input plus the hangup cause when it ended."""
+
+    input: Input
+    cause: str | None = None
+
+
+class Signalling(Protocol):
+    async def dial(self, call: Call) -> Outcome | None: ...
+
+    async def hangup(self, call: Call) -> Outcome | None: ...
+
+    async def answer(self, call: Call) -> Outcome | None: ...
+
+    async def reject(self, call: Call) -> Outcome | None: ...
+
+    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None: ...
+
+
+class TransferUnavailable(Exception):
+    """The signalling layer cannot transfer calls."""
+
+
+class NoSignalling:
+    """Call control with no network behind it, until the SIP engine exists.
+
+    Nothing pretends a call rang: a created call stays `started`, and hanging it up ends it at once with
+    NORMAL_CLEARING. Answering, rejecting and transferring need a live call, which only SIP can give.
+    """
+
+    async def dial(self, call: Call) -> Outcome | None:
+        return None
+
+    async def hangup(self, call: Call) -> Outcome | None:
+        return Outcome(Input.HANGUP, causes.NORMAL_CLEARING)
+
+    async def answer(self, call: Call) -> Outcome | None:
+        return Outcome(Input.ANSWERED)
+
+    async def reject(self, call: Call) -> Outcome | None:
+        return Outcome(Input.REJECT, causes.CALL_REJECTED)
+
+    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
+        raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")

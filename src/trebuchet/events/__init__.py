@@ -1,0 +1,1 @@
+"""Callback delivery: the outbox dispatcher and the rules for one delivery."""

@@ -1,0 +1,101 @@
+"""Draining the callback outbox: claim the oldest undelivered event of each stream, then settle it.
+
+Only the head of a stream (the oldest undelivered event of one call) is ever claimed, so a call's events
+go out in order even with several dispatchers on one database. A claim is a lease (`claimed_until`):
+a dispatcher that dies mid-delivery loses its claim when the lease runs out and another one resumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from .tables import outbox, users
+
+
+@dataclass
+class PendingCallback:
+    seq: int
+    id: str
+    user_id: str
+    stream: str
+    payload: dict[str, Any]
+    url: str
+    fallback_url: str | None
+    method: str
+    timeout_ms: int
+    attempts: int
+    signing_secret: str | None
+
+
+async def claim_heads(
+    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int, postgres: bool
+) -> list[PendingCallback]:
+    """Claim up to `limit` due stream heads for this dispatcher until `lease_until`."""
+    older = outbox.alias("older")
+    head = (
+        sa.select(sa.func.min(older.c.seq))
+        .where(older.c.stream == outbox.c.stream, older.c.delivered_time.is_(None))
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(outbox.c.seq)
+        .where(
+            outbox.c.delivered_time.is_(None),
+            outbox.c.next_attempt_time <= now,
+            sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            outbox.c.seq == head,
+        )
+        .order_by(outbox.c.seq)
+        .limit(limit)
+    )
+    if postgres:
+        query = query.with_for_update(skip_locked=True)
+    seqs = [row.seq for row in await conn.execute(query)]
+    if not seqs:
+        return []
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.seq.in_(seqs))
+        .values(claimed_until=lease_until, attempts=outbox.c.attempts + 1)
+    )
+    rows = await conn.execute(
+        sa.select(outbox, users.c.signing_secret)
+        .join(users, users.c.id == outbox.c.user_id, isouter=True)
+        .where(outbox.c.seq.in_(seqs))
+        .order_by(outbox.c.seq)
+    )
+    return [
+        PendingCallback(
+            seq=row.seq,
+            id=row.id,
+            user_id=row.user_id,
+            stream=row.stream,
+            payload=row.payload,
+            url=row.url,
+            fallback_url=row.fallback_url,
+            method=row.method,
+            timeout_ms=row.timeout_ms,
+            attempts=row.attempts,
+            signing_secret=row.signing_secret,
+        )
+        for row in rows
+    ]
+
+
+async def settle(conn: AsyncConnection, seq: int, *, at: datetime, outcome: str, error: str | None) -> None:
+    """Take an event out of the queue: `delivered` (to callbackUrl or fallbackUrl) or `failed`."""
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.seq == seq)
+        .values(delivered_time=at, outcome=outcome, last_error=error, claimed_until=None)
+    )
+
+
+async def pending_count(conn: AsyncConnection) -> int:
+    query = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.delivered_time.is_(None))
+    return int((await conn.execute(query)).scalar_one())

@@ -1,0 +1,165 @@
+"""The schema as SQLAlchemy Core tables. Migrations in `migrations/versions` build the same schema."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .types import JsonText, Seq, UtcMillis
+
+metadata = sa.MetaData()
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("secret_salt", sa.String(64), nullable=False),
+    sa.Column("secret_hash", sa.String(128), nullable=False),
+    sa.Column("signing_secret", sa.String(256)),
+    sa.Column("call_rate_limit", sa.Float),
+    sa.Column("api_rate_limit", sa.Integer),
+    sa.Column("created_time", UtcMillis, nullable=False),
+)
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("direction", sa.String(3), nullable=False),
+    sa.Column("from_number", sa.String(1024), nullable=False),
+    sa.Column("to_address", sa.String(1024), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("start_time", UtcMillis, nullable=False),
+    sa.Column("active_time", UtcMillis),
+    sa.Column("end_time", UtcMillis),
+    sa.Column("call_timeout", sa.Integer, nullable=False),
+    sa.Column("callback_url", sa.Text),
+    sa.Column("callback_http_method", sa.String(4), nullable=False),
+    sa.Column("callback_timeout", sa.Integer, nullable=False),
+    sa.Column("fallback_url", sa.Text),
+    sa.Column("bridge_id", sa.String(40)),
+    sa.Column("conference_id", sa.String(40)),
+    sa.Column("recording_enabled", sa.Boolean, nullable=False),
+    sa.Column("recording_file_format", sa.String(8), nullable=False),
+    sa.Column("recording_max_duration", sa.Integer, nullable=False),
+    sa.Column("transcription_enabled", sa.Boolean, nullable=False),
+    sa.Column("tag", sa.String(256)),
+    sa.Column("sip_headers", JsonText),
+    sa.Column("cause", sa.String(64)),
+    sa.Column("transfer_to", sa.String(1024)),
+    sa.Column("transfer_caller_id", sa.String(64)),
+    sa.Index("ix_calls_user_start", "user_id", "start_time"),
+    sa.Index("ix_calls_user_from", "user_id", "from_number"),
+    sa.Index("ix_calls_user_to", "user_id", "to_address"),
+    sa.Index("ix_calls_bridge", "bridge_id"),
+    sa.Index("ix_calls_conference", "conference_id"),
+    sa.Index(
+        "ix_calls_live",
+        "state",
+        sqlite_where=sa.text("state IN ('started','active','transferring')"),
+        postgresql_where=sa.text("state IN ('started','active','transferring')"),
+    ),
+)
+
+call_events = sa.Table(
+    "call_events",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("call_id", sa.String(40), nullable=False),
+    sa.Column("time", UtcMillis, nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("data", sa.Text),
+    sa.Index("ix_call_events_call", "call_id", "seq"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("stream", sa.String(40), nullable=False),
+    sa.Column("event_type", sa.String(40), nullable=False),
+    sa.Column("payload", JsonText, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("fallback_url", sa.Text),
+    sa.Column("method", sa.String(4), nullable=False),
+    sa.Column("timeout_ms", sa.Integer, nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Column("next_attempt_time", UtcMillis, nullable=False),
+    sa.Column("claimed_until", UtcMillis),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("delivered_time", UtcMillis),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("last_error", sa.Text),
+    sa.Index(
+        "ix_outbox_pending",
+        "stream",
+        "seq",
+        sqlite_where=sa.text("delivered_time IS NULL"),
+        postgresql_where=sa.text("delivered_time IS NULL"),
+    ),
+)
+
+user_errors = sa.Table(
+    "user_errors",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("time", UtcMillis, nullable=False),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("details", JsonText, nullable=False),
+    sa.Index("ix_user_errors_user", "user_id", "seq"),
+)
+
+bridges = sa.Table(
+    "bridges",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("bridge_audio", sa.Boolean, nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Column("activated_time", UtcMillis),
+    sa.Column("completed_time", UtcMillis),
+    sa.Index("ix_bridges_user", "user_id", "seq"),
+)
+
+conferences = sa.Table(
+    "conferences",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("from_number", sa.String(32), nullable=False),
+    sa.Column("callback_url", sa.Text),
+    sa.Column("callback_http_method", sa.String(4), nullable=False),
+    sa.Column("callback_timeout", sa.Integer, nullable=False),
+    sa.Column("fallback_url", sa.Text),
+    sa.Column("profile", sa.String(32), nullable=False),
+    sa.Column("tag", sa.String(256)),
+    sa.Column("mute", sa.Boolean, nullable=False),
+    sa.Column("hold", sa.Boolean, nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Column("completed_time", UtcMillis),
+    sa.Index("ix_conferences_user", "user_id", "seq"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", sa.String(40), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("location", sa.Text),
+    sa.Column("created_time", UtcMillis, nullable=False),
+)
