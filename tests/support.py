@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_ADMIN_URL = os.environ.get("TREBUCHET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TREBUCHET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def free_port() -> int:
@@ -100,8 +102,13 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "TREBUCHET_DATA_DIR": str(self.data_dir), "TREBUCHET_DATABASE_URL": self.database_url,
-                "TREBUCHET_HTTP_ADDR": f"127.0.0.1:{self.port}", **self.env}
+        return {
+            **os.environ,
+            "TREBUCHET_DATA_DIR": str(self.data_dir),
+            "TREBUCHET_DATABASE_URL": self.database_url,
+            "TREBUCHET_HTTP_ADDR": f"127.0.0.1:{self.port}",
+            **self.env,
+        }
 
     def start(self) -> ServerProcess:
         self.proc = subprocess.Popen(
@@ -207,13 +214,12 @@ class CallbackServer:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                 )
-                with owner._cond:
+                with owner._cond:  # recorded on arrival, before any stalling
                     owner.counts[parts.path] = owner.counts.get(parts.path, 0) + 1
                     seen = owner.counts[parts.path]
-                status = owner._behave(parts.path, seen)
-                with owner._cond:
                     owner.requests.append(received)
                     owner._cond.notify_all()
+                status = owner._behave(parts.path, seen)
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "0")
@@ -221,8 +227,8 @@ class CallbackServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = _handle  # noqa: N815
-            do_POST = _handle  # noqa: N815
+            do_GET = _handle
+            do_POST = _handle
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -257,7 +263,9 @@ class CallbackServer:
                     return matching
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"expected {count} matching callbacks, got {len(matching)}: {self.requests}")
+                    raise AssertionError(
+                        f"expected {count} matching callbacks, got {len(matching)} of {len(self.requests)}"
+                    )
                 self._cond.wait(remaining)
 
     def for_call(self, call_id: str) -> list[Received]:

@@ -108,9 +108,21 @@ def test_every_seed_parameter_is_stored_and_shown_typed(api, user, callbacks):
 
 def test_null_means_not_supplied(api, user):
     nulls = dict.fromkeys(
-        ["callTimeout", "callbackUrl", "callbackTimeout", "callbackHttpMethod", "fallbackUrl", "bridgeId",
-         "conferenceId", "recordingEnabled", "recordingMaxDuration", "recordingFileFormat",
-         "transcriptionEnabled", "tag", "sipHeaders"]
+        [
+            "callTimeout",
+            "callbackUrl",
+            "callbackTimeout",
+            "callbackHttpMethod",
+            "fallbackUrl",
+            "bridgeId",
+            "conferenceId",
+            "recordingEnabled",
+            "recordingMaxDuration",
+            "recordingFileFormat",
+            "transcriptionEnabled",
+            "tag",
+            "sipHeaders",
+        ]
     )
     call = api.get(f"{calls_path(user)}/{created_id(create(api, user, **nulls))}").json()
     assert call["callTimeout"] == 60 and call["recordingFileFormat"] == "wav"
@@ -159,7 +171,9 @@ def test_null_means_not_supplied(api, user):
         ({"sipHeaders": {"X-Bad Name": "v"}}, 400, "validation-error", "sipHeaders.X-Bad Name"),
     ],
 )
-def test_invalid_create_is_refused_naming_the_field_and_stores_nothing(api, user, fields, status, code, field):
+def test_invalid_create_is_refused_naming_the_field_and_stores_nothing(
+    api, user, fields, status, code, field
+):
     before = len(api.get(calls_path(user), params={"size": 1000}).json())
     assert_error(create(api, user, **fields), status, code, field)
     assert len(api.get(calls_path(user), params={"size": 1000}).json()) == before
@@ -198,7 +212,11 @@ def test_missing_or_wrong_credentials_are_401(server, user):
     with httpx.Client(base_url=server.base_url) as raw:
         assert_error(raw.get(calls_path(user), headers=garbage), 401, "authentication-failed")
         token = base64.b64encode(b"no-colon").decode()
-        assert_error(raw.get(calls_path(user), headers={"Authorization": f"Basic {token}"}), 401, "authentication-failed")
+        assert_error(
+            raw.get(calls_path(user), headers={"Authorization": f"Basic {token}"}),
+            401,
+            "authentication-failed",
+        )
 
 
 def test_another_users_path_and_calls_are_out_of_reach(server, api, user, other_user):
@@ -207,7 +225,11 @@ def test_another_users_path_and_calls_are_out_of_reach(server, api, user, other_
     call_id = created_id(create(api, user))
     with server.client(other_user) as other:
         assert_error(other.get(f"{calls_path(other_user)}/{call_id}"), 404, "call-not-found")
-        assert_error(other.post(f"{calls_path(other_user)}/{call_id}", json={"state": "completed"}), 404, "call-not-found")
+        assert_error(
+            other.post(f"{calls_path(other_user)}/{call_id}", json={"state": "completed"}),
+            404,
+            "call-not-found",
+        )
         assert call_id not in [c["id"] for c in other.get(calls_path(other_user)).json()]
     assert api.get(f"{calls_path(user)}/{call_id}").json()["state"] == "started"
 
@@ -230,14 +252,18 @@ def test_paging_with_link_headers_and_filters(server, user):
         links = parse_links(first.headers["link"])
         assert set(links) == {"first", "next"}
         assert links["next"].startswith(f"{server.base_url}/v1/users/{creds.user_id}/calls?")
-        assert "from=%2B14155550100" in links["next"] and "page=1" in links["next"] and "size=3" in links["next"]
+        assert (
+            "from=%2B14155550100" in links["next"] and "page=1" in links["next"] and "size=3" in links["next"]
+        )
         second = api.get(links["next"])
         assert [c["id"] for c in second.json()] == ids[::-1][3:6]
         assert set(parse_links(second.headers["link"])) == {"first", "previous", "next"}
         third = api.get(parse_links(second.headers["link"])["next"])
         assert [c["id"] for c in third.json()] == ids[::-1][6:]
         assert set(parse_links(third.headers["link"])) == {"first", "previous"}
-        ascending = api.get(calls_path(creds), params={"from": number, "sortOrder": "ASC", "size": 1000}).json()
+        ascending = api.get(
+            calls_path(creds), params={"from": number, "sortOrder": "ASC", "size": 1000}
+        ).json()
         assert [c["id"] for c in ascending] == ids
         to_filtered = api.get(calls_path(creds), params={"to": TO}).json()
         assert len(to_filtered) == 8
@@ -247,17 +273,29 @@ def test_paging_with_link_headers_and_filters(server, user):
 def test_time_window_filters(api, user):
     call_id = created_id(create(api, user))
     started = api.get(f"{calls_path(user)}/{call_id}").json()["startTime"]
-    inside = api.get(calls_path(user), params={"fromDateTime": started, "toDateTime": started, "size": 1000}).json()
+    inside = api.get(
+        calls_path(user), params={"fromDateTime": started, "toDateTime": started, "size": 1000}
+    ).json()
     assert call_id in [c["id"] for c in inside]
     later = api.get(calls_path(user), params={"fromDateTime": "2999-01-01"}).json()
     assert later == []
-    assert_error(api.get(calls_path(user), params={"fromDateTime": "yesterday"}), 400, "validation-error", "fromDateTime")
+    assert_error(
+        api.get(calls_path(user), params={"fromDateTime": "yesterday"}),
+        400,
+        "validation-error",
+        "fromDateTime",
+    )
 
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"size": 0}, "size"), ({"size": 1001}, "size"), ({"page": -1}, "page"), ({"page": "x"}, "page"),
-     ({"sortOrder": "sideways"}, "sortOrder")],
+    [
+        ({"size": 0}, "size"),
+        ({"size": 1001}, "size"),
+        ({"page": -1}, "page"),
+        ({"page": "x"}, "page"),
+        ({"sortOrder": "sideways"}, "sortOrder"),
+    ],
 )
 def test_bad_paging_is_a_400_naming_it(api, user, params, field):
     assert_error(api.get(calls_path(user), params=params), 400, "validation-error", field)
@@ -316,7 +354,9 @@ def test_update_validation(api, user):
     assert_error(api.post(url, json={"state": "transferring"}), 400, "missing-property", "transferTo")
     assert_error(api.post(url, json={"recordingMaxDuration": 4000}), 403, "maximum-recording-value-request")
     assert_error(api.post(url, json={"transferCallerId": "bob"}), 400, "validation-error", "transferCallerId")
-    assert_error(api.post(f"{calls_path(user)}/c-nosuchcall", json={"state": "completed"}), 404, "call-not-found")
+    assert_error(
+        api.post(f"{calls_path(user)}/c-nosuchcall", json={"state": "completed"}), 404, "call-not-found"
+    )
     # python-bandwidth sends every optional as null: that is not a change.
     nulls = {"state": None, "recordingEnabled": None, "transferTo": None, "callbackUrl": None}
     assert api.post(url, json=nulls).status_code == 200

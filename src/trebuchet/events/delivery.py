@@ -100,6 +100,18 @@ async def _attempt(client: httpx.AsyncClient, event: PendingCallback, target: Ca
     return Attempt(target.display, False, kind, f"HTTP {status}")
 
 
+LEASE_MARGIN = 3.0
+
+
+def worst_case_seconds(event: PendingCallback) -> float:
+    """The longest one delivery of `event` can take: every retry and the fallback timing out."""
+    retry = parse_target(event.url).retry
+    timeout = event.timeout_ms / 1000
+    backoffs = sum(FIRST_BACKOFF * 2**n for n in range(retry.count))
+    fallback = timeout if event.fallback_url else 0.0
+    return (retry.count + 1) * timeout + backoffs + fallback + LEASE_MARGIN
+
+
 async def deliver(client: httpx.AsyncClient, event: PendingCallback) -> Verdict:
     attempts: list[Attempt] = []
     target = parse_target(event.url)

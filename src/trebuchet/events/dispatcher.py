@@ -18,11 +18,9 @@ from ..domain.clock import utcnow
 from ..store import outbox, user_errors
 from ..store.database import Database
 from ..store.outbox import PendingCallback
-from .delivery import Verdict, deliver
+from .delivery import Verdict, deliver, worst_case_seconds
 
 log = logging.getLogger("trebuchet.events")
-
-LEASE = timedelta(seconds=120)
 
 
 class Dispatcher:
@@ -31,7 +29,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: dict[asyncio.Task[None], PendingCallback] = {}
         self._task: asyncio.Task[None] | None = None
         self._client = httpx.AsyncClient(
             limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency),
@@ -48,16 +46,19 @@ class Dispatcher:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
 
     async def stop(self) -> None:
-        """Stop claiming; give deliveries in flight a moment, then cancel them (their leases lapse)."""
+        """Stop claiming; give deliveries in flight a moment, then cancel them and release their claims."""
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._inflight:
-            _, pending = await asyncio.wait(self._inflight, timeout=2)
+            _, pending = await asyncio.wait(list(self._inflight), timeout=2)
+            unfinished = [self._inflight[task].seq for task in pending if task in self._inflight]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+            async with self.db.write() as conn:
+                await outbox.release(conn, unfinished)
         await self._client.aclose()
 
     async def _run(self) -> None:
@@ -80,12 +81,16 @@ class Dispatcher:
         now = utcnow()
         async with self.db.write() as conn:
             claimed = await outbox.claim_heads(
-                conn, now=now, lease_until=now + LEASE, limit=room, postgres=not self.db.is_sqlite
+                conn,
+                now=now,
+                lease_for=lambda event: now + timedelta(seconds=worst_case_seconds(event)),
+                limit=room,
+                postgres=not self.db.is_sqlite,
             )
         for event in claimed:
             task = asyncio.create_task(self._deliver(event), name=f"callback-{event.id}")
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._inflight[task] = event
+            task.add_done_callback(lambda done: self._inflight.pop(done, None))
 
     async def _deliver(self, event: PendingCallback) -> None:
         verdict = await deliver(self._client, event)

@@ -7,6 +7,7 @@ a dispatcher that dies mid-delivery loses its claim when the lease runs out and 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,9 +34,14 @@ class PendingCallback:
 
 
 async def claim_heads(
-    conn: AsyncConnection, *, now: datetime, lease_until: datetime, limit: int, postgres: bool
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    lease_for: Callable[[PendingCallback], datetime],
+    limit: int,
+    postgres: bool,
 ) -> list[PendingCallback]:
-    """Claim up to `limit` due stream heads for this dispatcher until `lease_until`."""
+    """Claim up to `limit` due stream heads, each until `lease_for(event)` (its worst-case delivery time)."""
     older = outbox.alias("older")
     head = (
         sa.select(sa.func.min(older.c.seq))
@@ -58,18 +64,13 @@ async def claim_heads(
     seqs = [row.seq for row in await conn.execute(query)]
     if not seqs:
         return []
-    await conn.execute(
-        outbox.update()
-        .where(outbox.c.seq.in_(seqs))
-        .values(claimed_until=lease_until, attempts=outbox.c.attempts + 1)
-    )
     rows = await conn.execute(
         sa.select(outbox, users.c.signing_secret)
         .join(users, users.c.id == outbox.c.user_id, isouter=True)
         .where(outbox.c.seq.in_(seqs))
         .order_by(outbox.c.seq)
     )
-    return [
+    claimed = [
         PendingCallback(
             seq=row.seq,
             id=row.id,
@@ -80,11 +81,24 @@ async def claim_heads(
             fallback_url=row.fallback_url,
             method=row.method,
             timeout_ms=row.timeout_ms,
-            attempts=row.attempts,
+            attempts=row.attempts + 1,
             signing_secret=row.signing_secret,
         )
         for row in rows
     ]
+    await conn.execute(
+        outbox.update()
+        .where(outbox.c.seq == sa.bindparam("b_seq"))
+        .values(claimed_until=sa.bindparam("b_until"), attempts=outbox.c.attempts + 1),
+        [{"b_seq": event.seq, "b_until": lease_for(event)} for event in claimed],
+    )
+    return claimed
+
+
+async def release(conn: AsyncConnection, seqs: list[int]) -> None:
+    """Give claimed events back at once (a dispatcher stopping mid-delivery), not when the lease lapses."""
+    if seqs:
+        await conn.execute(outbox.update().where(outbox.c.seq.in_(seqs)).values(claimed_until=None))
 
 
 async def settle(conn: AsyncConnection, seq: int, *, at: datetime, outcome: str, error: str | None) -> None:
