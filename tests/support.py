@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -186,7 +187,7 @@ class Received:
 class CallbackServer:
     """A real HTTP server on loopback that records every request. Paths choose its behaviour:
 
-    /ok → 200; /status/NNN → NNN; /slow/MS → 200 after MS ms; /hang-once/MS → the first request
+    /ok → 200; /status/NNN → NNN; /slow/MS → 200 after MS ms; /jitter/MS → 200 after 0..MS ms; /hang-once/MS → the first request
     waits MS ms, later ones answer at once; /fail-times/N → 500 for the first N requests, then 200.
     """
 
@@ -244,6 +245,8 @@ class CallbackServer:
             return arg
         if kind == "slow":
             time.sleep(arg / 1000)
+        if kind == "jitter":
+            time.sleep(random.random() * arg / 1000)
         if kind == "hang-once" and seen == 1:
             time.sleep(arg / 1000)
         if kind == "fail-times" and seen <= arg:

@@ -21,12 +21,21 @@ _MIGRATION_LOCK = 0x7472_6562
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see _begin_immediate).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _begin_immediate(conn: sa.Connection) -> None:
+    # A write transaction takes SQLite's write lock when it starts, not at its first INSERT/UPDATE, so a
+    # read-then-write (claiming outbox rows, changing a call's state) cannot interleave with another
+    # process doing the same.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -43,6 +52,7 @@ class Database:
             self.reader = create_async_engine(self.url, pool_size=4, max_overflow=4)
             for engine in (self.writer, self.reader):
                 sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.writer.sync_engine, "begin", _begin_immediate)
         else:
             self.writer = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
             self.reader = self.writer
