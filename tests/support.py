@@ -187,8 +187,9 @@ class Received:
 class CallbackServer:
     """A real HTTP server on loopback that records every request. Paths choose its behaviour:
 
-    /ok → 200; /status/NNN → NNN; /slow/MS → 200 after MS ms; /jitter/MS → 200 after 0..MS ms; /hang-once/MS → the first request
-    waits MS ms, later ones answer at once; /fail-times/N → 500 for the first N requests, then 200.
+    /ok → 200; /status/NNN → NNN; /slow/MS → 200 after MS ms; /jitter/MS → 200 after 0..MS ms;
+    /hang-once/MS → the first request waits MS ms, later ones answer at once;
+    /fail-times/N → 500 for the first N requests, then 200.
     """
 
     def __init__(self) -> None:

@@ -102,9 +102,27 @@ def users_create(
 
 
 @users_app.command("list")
-def users_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+def users_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
     """List users (never their secrets)."""
     found = asyncio.run(_with_db(_database(data_dir, database_url), users.list_users))
+    if as_json:
+        rows = [
+            {
+                "userId": u.id,
+                "token": u.token,
+                "createdTime": iso(u.created_time),
+                "callRateLimit": u.call_rate_limit,
+                "apiRateLimit": u.api_rate_limit,
+                "signing": u.signing_secret is not None,
+            }
+            for u in found
+        ]
+        typer.echo(json.dumps(rows))
+        return
     table = Table("userId", "token", "created", "call rate", "api rate", "signing")
     for user in found:
         table.add_row(
@@ -115,7 +133,10 @@ def users_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> No
             "default" if user.api_rate_limit is None else f"{user.api_rate_limit}/s",
             "yes" if user.signing_secret else "no",
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: never wrap an id across lines
+        console = Console(width=200)
+    console.print(table)
 
 
 @users_app.command("update")

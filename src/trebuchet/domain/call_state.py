@@ -54,22 +54,27 @@ _ENDINGS = {
     I.SHUTDOWN: S.COMPLETED,
     I.FAILED: S.COMPLETED,
 }
-_ENDED_QUIETLY = {I.HANGUP: S.COMPLETED, I.REMOTE_HANGUP: S.COMPLETED, I.SHUTDOWN: S.COMPLETED}
+
+
+def _stays(state: CallState) -> dict[Input, CallState]:
+    """An ended call takes another ending quietly and stays as it is."""
+    return {I.HANGUP: state, I.REMOTE_HANGUP: state, I.SHUTDOWN: state}
+
 
 TRANSITIONS: dict[str, dict[CallState, dict[Input, CallState]]] = {
     "out": {
         S.STARTED: {**_ENDINGS, I.ANSWERED: S.ACTIVE, I.TIMED_OUT: S.COMPLETED},
         S.ACTIVE: {**_ENDINGS, I.TRANSFER: S.TRANSFERRING},
         S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.COMPLETED},
-        S.COMPLETED: dict(_ENDED_QUIETLY),
-        S.REJECTED: dict(_ENDED_QUIETLY),
+        S.COMPLETED: _stays(S.COMPLETED),
+        S.REJECTED: _stays(S.REJECTED),
     },
     "in": {
         S.STARTED: {**_ENDINGS, I.ANSWER: S.ACTIVE, I.ANSWERED: S.ACTIVE, I.REJECT: S.REJECTED},
         S.ACTIVE: {**_ENDINGS, I.TRANSFER: S.TRANSFERRING},
         S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.COMPLETED},
-        S.COMPLETED: dict(_ENDED_QUIETLY),
-        S.REJECTED: dict(_ENDED_QUIETLY),
+        S.COMPLETED: _stays(S.COMPLETED),
+        S.REJECTED: _stays(S.REJECTED),
     },
 }
 

@@ -1,0 +1,88 @@
+"""/openapi.json is a valid OpenAPI document that describes every route and the bodies really sent."""
+
+from __future__ import annotations
+
+import httpx
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from .test_api_calls import FROM, TO, calls_path, created_id
+
+
+@pytest.fixture(scope="module")
+def document(server) -> dict:
+    response = httpx.get(f"{server.base_url}/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_document_is_valid_openapi(document):
+    validate(document)
+
+
+def test_every_route_is_described(document):
+    expected = {
+        ("/healthz", "get"),
+        ("/v1/users/{userId}/calls", "get"),
+        ("/v1/users/{userId}/calls", "post"),
+        ("/v1/users/{userId}/calls/{callId}", "get"),
+        ("/v1/users/{userId}/calls/{callId}", "post"),
+        ("/v1/users/{userId}/calls/{callId}/events", "get"),
+        ("/v1/users/{userId}/calls/{callId}/events/{callEventId}", "get"),
+        ("/v1/users/{userId}/calls/{callId}/recordings", "get"),
+        ("/v1/users/{userId}/calls/{callId}/transcriptions", "get"),
+        ("/v1/users/{userId}/errors", "get"),
+        ("/v1/users/{userId}/errors/{errorId}", "get"),
+    }
+    described = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert described == expected
+    create = document["paths"]["/v1/users/{userId}/calls"]["post"]
+    body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = document["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
+    seed = {
+        "from",
+        "to",
+        "callTimeout",
+        "callbackUrl",
+        "callbackTimeout",
+        "callbackHttpMethod",
+        "fallbackUrl",
+        "bridgeId",
+        "conferenceId",
+        "recordingEnabled",
+        "recordingMaxDuration",
+        "recordingFileFormat",
+        "transcriptionEnabled",
+        "tag",
+        "sipHeaders",
+    }
+    assert set(body["properties"]) == seed
+    assert set(body["required"]) == {"from", "to"}
+    list_params = {p["name"] for p in document["paths"]["/v1/users/{userId}/calls"]["get"]["parameters"]}
+    assert {"from", "to", "bridgeId", "conferenceId", "sortOrder", "page", "size"} <= list_params
+
+
+def _validator(document: dict, path: str, method: str, status: str) -> jsonschema.Validator:
+    schema = document["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return jsonschema.Draft202012Validator({**schema, "components": document["components"]})
+
+
+def test_real_responses_match_their_schemas(document, api, user):
+    call_id = created_id(
+        api.post(calls_path(user), json={"from": FROM, "to": TO, "tag": "t", "sipHeaders": {"X-A": "b"}})
+    )
+    api.post(f"{calls_path(user)}/{call_id}", json={"state": "completed"})
+    checks = [
+        ("/v1/users/{userId}/calls/{callId}", f"{calls_path(user)}/{call_id}", "200"),
+        ("/v1/users/{userId}/calls", calls_path(user), "200"),
+        ("/v1/users/{userId}/calls/{callId}/events", f"{calls_path(user)}/{call_id}/events", "200"),
+        ("/v1/users/{userId}/errors", f"/v1/users/{user.user_id}/errors", "200"),
+        ("/v1/users/{userId}/calls/{callId}", f"{calls_path(user)}/c-missing", "404"),
+    ]
+    for template, url, status in checks:
+        response = api.get(url)
+        assert str(response.status_code) == status
+        _validator(document, template, "get", status).validate(response.json())
+    refused = api.post(calls_path(user), json={"from": "bad", "to": TO})
+    _validator(document, "/v1/users/{userId}/calls", "post", "400").validate(refused.json())
