@@ -37,7 +37,9 @@ def test_node_sdk_call_methods(node_sdk, server, user, callbacks):
         "API_SECRET": user.secret,
         "CALLBACK_URL": callbacks.url("/ok/node-sdk"),
     }
-    done = subprocess.run(["node", "run.js"], cwd=node_sdk, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["node", "run.js"], cwd=node_sdk, env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
     call_id = seen["createdId"]

@@ -1,4 +1,4 @@
-"""The official python-bandwidth SDK (bandwidth_sdk 3.1.0), unchanged, against the real server (spec §11.2)."""
+"""The official python-bandwidth SDK (bandwidth_sdk 3.1.0), unchanged, against the real server (§11.2)."""
 
 from __future__ import annotations
 

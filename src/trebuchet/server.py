@@ -88,6 +88,9 @@ async def serve(settings: Settings) -> None:
 
 
 def run(settings: Settings) -> None:
+    import sys
+
+    sys.setswitchinterval(float(os.environ.get("TREBUCHET_SWITCH", "0.005")))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         import uvloop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,14 +34,17 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.migrate()
-        recovered = await service.close_live_calls(causes.CRASH_RECOVERY)
-        if recovered:
-            log.warning("closed %d call(s) left live by an earlier run", recovered)
+        # Calls an earlier run left live are closed in the background, so the API is up at once.
+        left_live = await service.live_call_ids()
+        if left_live:
+            log.warning("closing %d call(s) left live by an earlier run", len(left_live))
+        recovery = asyncio.create_task(service.close_calls(left_live, causes.CRASH_RECOVERY))
         dispatcher.start()
         try:
             yield
         finally:
-            ended = await service.close_live_calls(causes.SYSTEM_SHUTDOWN)
+            await recovery
+            ended = await service.close_calls(await service.live_call_ids(), causes.SYSTEM_SHUTDOWN)
             if ended:
                 log.info("hung up %d live call(s) at shutdown", ended)
             await dispatcher.stop()

@@ -280,10 +280,12 @@ class CallService:
 
     # -- start and stop ---------------------------------------------------------------------------------
 
-    async def close_live_calls(self, cause: str) -> int:
-        """End every call still live in storage (after a crash, or at shutdown) with `cause`."""
+    async def live_call_ids(self) -> list[str]:
         async with self.db.read() as conn:
-            live = await call_store.live_call_ids(conn)
+            return await call_store.live_call_ids(conn)
+
+    async def close_calls(self, live: list[str], cause: str) -> int:
+        """End each of these calls that is still live (after a crash, or at shutdown) with `cause`."""
         for call_id in live:
             async with self._locks.hold(call_id):
                 async with self.db.read() as conn:

@@ -18,7 +18,7 @@ _COLUMN_OF = {
 }
 
 
-def _row_values(call: Call) -> dict[str, Any]:
+def call_row(call: Call) -> dict[str, Any]:
     values = {_COLUMN_OF.get(name, name): value for name, value in vars(call).items()}
     values["sip_headers"] = call.sip_headers or None
     return values
@@ -56,7 +56,7 @@ def call_from_row(row: sa.Row) -> Call:
 
 
 async def insert_call(conn: AsyncConnection, call: Call) -> None:
-    await conn.execute(calls.insert().values(**_row_values(call)))
+    await conn.execute(calls.insert().values(**call_row(call)))
 
 
 async def get_call(conn: AsyncConnection, call_id: str, user_id: str | None = None) -> Call | None:
@@ -69,7 +69,7 @@ async def get_call(conn: AsyncConnection, call_id: str, user_id: str | None = No
 
 async def save_call(conn: AsyncConnection, call: Call) -> None:
     """Write back every mutable field of a call that was read and changed in this transaction."""
-    values = _row_values(call)
+    values = call_row(call)
     for fixed in ("id", "user_id", "direction", "start_time"):
         values.pop(fixed)
     await conn.execute(calls.update().where(calls.c.id == call.id).values(**values))
