@@ -202,3 +202,19 @@ def test_link_header_shape():
     assert entries[1].endswith('page=0&size=10>; rel="previous"')
     assert entries[2].endswith('page=2&size=10>; rel="next"')
     assert all(entry.count(";") == 1 for entry in entries)
+
+
+def test_times_are_iso_utc_with_milliseconds():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from trebuchet.domain.clock import iso, parse_iso
+
+    assert iso(datetime(2014, 12, 19, 19, 13, 20, 587999, tzinfo=UTC)) == "2014-12-19T19:13:20.587Z"
+    assert (
+        iso(datetime(2014, 12, 19, 21, 13, 20, tzinfo=timezone(timedelta(hours=2))))
+        == "2014-12-19T19:13:20.000Z"
+    )
+    assert iso(datetime(2014, 12, 19)) == "2014-12-19T00:00:00.000Z"  # naive is taken as UTC
+    assert iso(None) is None
+    assert parse_iso("2012-10-04") == datetime(2012, 10, 4, tzinfo=UTC)
+    assert parse_iso("2013-07-12T15:22:47-02:00") == datetime(2013, 7, 12, 17, 22, 47, tzinfo=UTC)

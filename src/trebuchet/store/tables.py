@@ -51,8 +51,8 @@ calls = sa.Table(
     sa.Column("transfer_to", sa.String(1024)),
     sa.Column("transfer_caller_id", sa.String(64)),
     sa.Index("ix_calls_user_start", "user_id", "start_time"),
-    sa.Index("ix_calls_user_from", "user_id", "from_number"),
-    sa.Index("ix_calls_user_to", "user_id", "to_address"),
+    sa.Index("ix_calls_user_from", "user_id", "from_number", "start_time"),
+    sa.Index("ix_calls_user_to", "user_id", "to_address", "start_time"),
     sa.Index("ix_calls_bridge", "bridge_id"),
     sa.Index("ix_calls_conference", "conference_id"),
     sa.Index(

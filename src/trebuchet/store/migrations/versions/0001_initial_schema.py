@@ -195,9 +195,9 @@ def upgrade() -> None:
             sqlite_where=sa.text("state IN ('started','active','transferring')"),
             postgresql_where=sa.text("state IN ('started','active','transferring')"),
         )
-        batch_op.create_index("ix_calls_user_from", ["user_id", "from_number"], unique=False)
+        batch_op.create_index("ix_calls_user_from", ["user_id", "from_number", "start_time"], unique=False)
         batch_op.create_index("ix_calls_user_start", ["user_id", "start_time"], unique=False)
-        batch_op.create_index("ix_calls_user_to", ["user_id", "to_address"], unique=False)
+        batch_op.create_index("ix_calls_user_to", ["user_id", "to_address", "start_time"], unique=False)
 
 
 def downgrade() -> None:
