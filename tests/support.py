@@ -22,6 +22,24 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# The fifteen parameters of the seed's Create Call page.
+SEED_PARAMETERS = (
+    "from",
+    "to",
+    "callTimeout",
+    "callbackUrl",
+    "callbackTimeout",
+    "callbackHttpMethod",
+    "fallbackUrl",
+    "bridgeId",
+    "conferenceId",
+    "recordingEnabled",
+    "recordingMaxDuration",
+    "recordingFileFormat",
+    "transcriptionEnabled",
+    "tag",
+    "sipHeaders",
+)
 POSTGRES_ADMIN_URL = os.environ.get(
     "TREBUCHET_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

@@ -22,6 +22,8 @@ from trebuchet.domain.errors import ApiError
 from trebuchet.domain.ids import new_id
 from trebuchet.events.target import parse_target
 
+from .support import SEED_PARAMETERS
+
 
 @pytest.mark.parametrize(
     "uri",
@@ -109,27 +111,7 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
-FIELDS = [
-    "from",
-    "to",
-    "callTimeout",
-    "callbackUrl",
-    "callbackTimeout",
-    "callbackHttpMethod",
-    "fallbackUrl",
-    "bridgeId",
-    "conferenceId",
-    "recordingEnabled",
-    "recordingMaxDuration",
-    "recordingFileFormat",
-    "transcriptionEnabled",
-    "tag",
-    "sipHeaders",
-    "state",
-    "transferTo",
-    "transferCallerId",
-    "whisperAudio",
-]
+FIELDS = [*SEED_PARAMETERS, "state", "transferTo", "transferCallerId", "whisperAudio"]
 
 
 @settings(max_examples=400, deadline=None)

@@ -7,6 +7,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
+from .support import SEED_PARAMETERS
 from .test_api_calls import FROM, TO, calls_path, created_id
 
 
@@ -40,24 +41,7 @@ def test_every_route_is_described(document):
     create = document["paths"]["/v1/users/{userId}/calls"]["post"]
     body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = document["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
-    seed = {
-        "from",
-        "to",
-        "callTimeout",
-        "callbackUrl",
-        "callbackTimeout",
-        "callbackHttpMethod",
-        "fallbackUrl",
-        "bridgeId",
-        "conferenceId",
-        "recordingEnabled",
-        "recordingMaxDuration",
-        "recordingFileFormat",
-        "transcriptionEnabled",
-        "tag",
-        "sipHeaders",
-    }
-    assert set(body["properties"]) == seed
+    assert set(body["properties"]) == set(SEED_PARAMETERS)
     assert set(body["required"]) == {"from", "to"}
     list_params = {p["name"] for p in document["paths"]["/v1/users/{userId}/calls"]["get"]["parameters"]}
     assert {"from", "to", "bridgeId", "conferenceId", "sortOrder", "page", "size"} <= list_params

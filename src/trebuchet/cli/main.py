@@ -31,6 +31,11 @@ DatabaseUrl = Annotated[
     ),
 ]
 
+CallRate = Annotated[float | None, typer.Option("--call-rate", help="Calls per second (0: unlimited)")]
+ApiRate = Annotated[
+    int | None, typer.Option("--api-rate", help="Requests per second per endpoint (0: unlimited)")
+]
+
 
 @app.command()
 def serve(
@@ -76,12 +81,8 @@ def users_create(
         str | None,
         typer.Option("--signing-secret", help="Sign callbacks with this secret (X-Trebuchet-Signature)"),
     ] = None,
-    call_rate: Annotated[
-        float | None, typer.Option("--call-rate", help="Calls per second (0: unlimited)")
-    ] = None,
-    api_rate: Annotated[
-        int | None, typer.Option("--api-rate", help="Requests per second per endpoint")
-    ] = None,
+    call_rate: CallRate = None,
+    api_rate: ApiRate = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
@@ -143,12 +144,8 @@ def users_list(
 def users_update(
     user_id: Annotated[str, typer.Argument(help="The user's id (u-…)")],
     signing_secret: Annotated[str | None, typer.Option("--signing-secret", help="'' removes it")] = None,
-    call_rate: Annotated[
-        float | None, typer.Option("--call-rate", help="Calls per second (0: unlimited)")
-    ] = None,
-    api_rate: Annotated[
-        int | None, typer.Option("--api-rate", help="Requests per second per endpoint")
-    ] = None,
+    call_rate: CallRate = None,
+    api_rate: ApiRate = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
