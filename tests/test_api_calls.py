@@ -423,3 +423,74 @@ def test_request_rate_limit_is_429_with_reset_header(server):
 def test_healthz(server: ServerProcess):
     body = httpx.get(f"{server.base_url}/healthz").json()
     assert body["status"] == "ok" and body["database"] == "ok"
+
+
+# -- references to bridges and conferences -------------------------------------------------------------
+
+
+def _insert_reference_rows(database_url: str, user_id: str, other_id: str) -> dict[str, str]:
+    """Bridges and conferences have no API yet: put rows in the server's database directly."""
+    import asyncio
+
+    from trebuchet.domain.clock import utcnow
+    from trebuchet.domain.ids import new_id
+    from trebuchet.store.database import Database
+    from trebuchet.store.tables import bridges, conferences
+
+    ids = {
+        "bridge": new_id("bridge"),
+        "other_bridge": new_id("bridge"),
+        "conference": new_id("conference"),
+        "closed_conference": new_id("conference"),
+    }
+
+    async def insert() -> None:
+        db = Database(database_url)
+        try:
+            async with db.write() as conn:
+                now = utcnow()
+                for key, owner in (("bridge", user_id), ("other_bridge", other_id)):
+                    await conn.execute(
+                        bridges.insert().values(
+                            id=ids[key], user_id=owner, state="created", bridge_audio=True, created_time=now
+                        )
+                    )
+                for key, state in (("conference", "created"), ("closed_conference", "completed")):
+                    await conn.execute(
+                        conferences.insert().values(
+                            id=ids[key],
+                            user_id=user_id,
+                            state=state,
+                            from_number=FROM,
+                            callback_http_method="POST",
+                            callback_timeout=10000,
+                            profile="interpret_digits",
+                            mute=False,
+                            hold=False,
+                            created_time=now,
+                        )
+                    )
+        finally:
+            await db.dispose()
+
+    asyncio.run(insert())
+    return ids
+
+
+def test_bridge_and_conference_ids_must_be_the_users_own_and_open(server, api, user, other_user):
+    ids = _insert_reference_rows(server.database_url, user.user_id, other_user.user_id)
+    call_id = created_id(create(api, user, bridgeId=ids["bridge"], conferenceId=ids["conference"]))
+    call = api.get(f"{calls_path(user)}/{call_id}").json()
+    assert (call["bridgeId"], call["conferenceId"]) == (ids["bridge"], ids["conference"])
+    in_bridge = api.get(calls_path(user), params={"bridgeId": ids["bridge"]})
+    assert [c["id"] for c in in_bridge.json()] == [call_id] and "link" not in in_bridge.headers
+    assert [
+        c["id"] for c in api.get(calls_path(user), params={"conferenceId": ids["conference"]}).json()
+    ] == [call_id]
+    assert_error(create(api, user, bridgeId=ids["other_bridge"]), 400, "validation-error", "bridgeId")
+    assert_error(
+        create(api, user, conferenceId=ids["closed_conference"]),
+        403,
+        "invalid-call-conference-id",
+        "conferenceId",
+    )
