@@ -27,28 +27,28 @@ def request_details(request: Request) -> list[tuple[str, str]]:
     return [("requestMethod", request.method), ("remoteAddress", client), ("requestPath", request_path)]
 
 
-def error_body(error: ApiError, request: Request) -> dict[str, object]:
+def error_details(error: ApiError, request: Request) -> list[tuple[str, str]]:
     details = list(error.details)
     if error.field:
         details.append(("property", error.field))
     details.extend(request_details(request))
-    return {
-        "category": error.category,
-        "code": error.code,
-        "message": error.message,
-        "details": [{"name": name, "value": value} for name, value in details],
-    }
+    return details
 
 
 def error_response(error: ApiError, request: Request) -> JSONResponse:
-    return JSONResponse(error_body(error, request), status_code=error.status, headers=error.headers)
+    body = {
+        "category": error.category,
+        "code": error.code,
+        "message": error.message,
+        "details": [{"name": name, "value": value} for name, value in error_details(error, request)],
+    }
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
 async def _log_for_user(request: Request, error: ApiError) -> None:
     user = getattr(request.state, "user", None)
     if user is None or error.code in _NOT_LOGGED:
         return
-    body = error_body(error, request)
     try:
         async with request.app.state.db.write() as conn:
             await user_errors.record_error(
@@ -58,7 +58,7 @@ async def _log_for_user(request: Request, error: ApiError) -> None:
                 category=error.category,
                 code=error.code,
                 message=error.message,
-                details=[(item["name"], item["value"]) for item in body["details"]],  # type: ignore[index, union-attr]
+                details=error_details(error, request),
             )
     except Exception:  # the client's answer matters more than the log entry
         log.exception("could not record an API error for %s", user.id)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..config import Settings
 from ..domain.clock import iso
 from ..store import users
 from ..store.database import Database
 
+T = TypeVar("T")
 app = typer.Typer(help="Trebuchet: a self-hosted Catapult v1 voice platform.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage API users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -65,7 +68,7 @@ def _database(data_dir: Path | None, database_url: str | None) -> Database:
     return Database(Settings.from_env(data_dir=data_dir, database_url=database_url).resolved_database_url)
 
 
-async def _with_db(db: Database, work):  # type: ignore[no-untyped-def]
+async def _with_db(db: Database, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     try:
         await db.migrate()
         async with db.write() as conn:
@@ -88,7 +91,7 @@ def users_create(
 ) -> None:
     """Create a user. The secret is shown once: only its salted hash is stored."""
 
-    async def work(conn):  # type: ignore[no-untyped-def]
+    async def work(conn: AsyncConnection) -> Any:
         return await users.create_user(
             conn, signing_secret=signing_secret, call_rate_limit=call_rate, api_rate_limit=api_rate
         )
@@ -160,7 +163,7 @@ def users_update(
     if not values:
         raise typer.BadParameter("nothing to change: give --signing-secret, --call-rate or --api-rate")
 
-    async def work(conn):  # type: ignore[no-untyped-def]
+    async def work(conn: AsyncConnection) -> Any:
         return await users.update_user(conn, user_id, **values)
 
     if not asyncio.run(_with_db(_database(data_dir, database_url), work)):

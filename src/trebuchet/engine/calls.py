@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import causes
 from ..domain.call import Call, CreateCall, UpdateCall
@@ -170,7 +171,7 @@ class CallService:
         return Created(location.rsplit("/", 1)[-1], location, replayed=True)
 
     @staticmethod
-    async def _check_references(conn, user: User, spec: CreateCall) -> None:  # type: ignore[no-untyped-def]
+    async def _check_references(conn: AsyncConnection, user: User, spec: CreateCall) -> None:
         if spec.bridge_id is not None and not await references.bridge_exists(conn, user.id, spec.bridge_id):
             raise validation_error("bridgeId", f"names the bridge {spec.bridge_id}, which does not exist")
         if spec.conference_id is not None:

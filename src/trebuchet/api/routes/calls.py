@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -150,10 +151,10 @@ async def update_call(request: Request, callId: str, user: User = Depends(curren
     return Response(status_code=200)
 
 
-def _event_resource(row: object) -> dict[str, object]:
-    resource = {"id": row.id, "time": iso(row.time), "name": row.name}  # type: ignore[attr-defined]
-    if row.data is not None:  # type: ignore[attr-defined]
-        resource["data"] = row.data  # type: ignore[attr-defined]
+def _event_resource(row: Any) -> dict[str, object]:
+    resource = {"id": row.id, "time": iso(row.time), "name": row.name}
+    if row.data is not None:
+        resource["data"] = row.data
     return resource
 
 

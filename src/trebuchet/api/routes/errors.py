@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...domain.clock import iso
@@ -16,14 +18,14 @@ from ..schemas import ERROR_RESPONSES, UserErrorResource
 router = APIRouter(prefix="/v1/users/{userId}", tags=["errors"])
 
 
-def _resource(row: object) -> dict[str, object]:
+def _resource(row: Any) -> dict[str, object]:
     return {
-        "id": row.id,  # type: ignore[attr-defined]
-        "time": iso(row.time),  # type: ignore[attr-defined]
-        "category": row.category,  # type: ignore[attr-defined]
-        "code": row.code,  # type: ignore[attr-defined]
-        "message": row.message,  # type: ignore[attr-defined]
-        "details": row.details,  # type: ignore[attr-defined]
+        "id": row.id,
+        "time": iso(row.time),
+        "category": row.category,
+        "code": row.code,
+        "message": row.message,
+        "details": row.details,
     }
 
 
