@@ -202,6 +202,11 @@ class Received:
         return self.json if self.method == "POST" else self.query
 
 
+class _Receiver(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # several dispatchers connect at once
+
+
 class CallbackServer:
     """A real HTTP server on loopback that records every request. Paths choose its behaviour:
 
@@ -250,8 +255,7 @@ class CallbackServer:
             do_GET = _handle
             do_POST = _handle
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Receiver(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

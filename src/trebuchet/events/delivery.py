@@ -81,12 +81,27 @@ def build_request(
     return "POST", target.url, headers, body.encode()
 
 
+async def _send(
+    client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: bytes | None
+) -> httpx.Response:
+    """Send once; if the connection broke before any answer, send again on a fresh one.
+
+    A pooled keep-alive connection may have been closed by the receiver just as we reuse it; that
+    is not the receiver failing, so it does not count as an attempt.
+    """
+    try:
+        response = await client.request(method, url, headers=headers, content=body)
+    except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+        response = await client.request(method, url, headers=headers, content=body)
+    await response.aread()
+    return response
+
+
 async def _attempt(client: httpx.AsyncClient, event: PendingCallback, target: CallbackTarget) -> Attempt:
     method, url, headers, body = build_request(event, target)
     try:
         async with asyncio.timeout(event.timeout_ms / 1000):
-            response = await client.request(method, url, headers=headers, content=body)
-            await response.aread()
+            response = await _send(client, method, url, headers, body)
     except TimeoutError:
         return Attempt(target.display, False, "rt", f"no answer within {event.timeout_ms} ms")
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
