@@ -494,3 +494,26 @@ def test_bridge_and_conference_ids_must_be_the_users_own_and_open(server, api, u
         "invalid-call-conference-id",
         "conferenceId",
     )
+
+
+def test_metrics_count_requests_calls_and_callbacks(server, api, user, callbacks):
+    def sample(name: str, labels: str = "") -> float:
+        text = httpx.get(f"{server.base_url}/metrics").text
+        for line in text.splitlines():
+            if line.startswith(name + labels + " ") or (not labels and line.startswith(name + " ")):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    created_before = sample("trebuchet_calls_created_total")
+    delivered_before = sample("trebuchet_callbacks_total", '{outcome="delivered"}')
+    call_id = created_id(create(api, user, callbackUrl=callbacks.url("/ok/metrics")))
+    api.post(f"{calls_path(user)}/{call_id}", json={"state": "completed"})
+    callbacks.wait_for(lambda r: r.path == "/ok/metrics" and r.json.get("callId") == call_id)
+    deadline = time.monotonic() + 5
+    while sample("trebuchet_callbacks_total", '{outcome="delivered"}') <= delivered_before:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert sample("trebuchet_calls_created_total") == created_before + 1
+    route = 'method="POST",route="/v1/users/{userId}/calls",status="201"'
+    assert sample("trebuchet_http_requests_total", "{" + route + "}") >= 1
+    assert sample("trebuchet_outbox_pending") >= 0

@@ -25,6 +25,7 @@ def test_document_is_valid_openapi(document):
 def test_every_route_is_described(document):
     expected = {
         ("/healthz", "get"),
+        ("/metrics", "get"),
         ("/v1/users/{userId}/calls", "get"),
         ("/v1/users/{userId}/calls", "post"),
         ("/v1/users/{userId}/calls/{callId}", "get"),

@@ -19,6 +19,8 @@ from ..events.dispatcher import Dispatcher
 from ..store.database import Database
 from .auth import Authenticator
 from .errors import install_error_handlers
+from .metrics import MetricsMiddleware
+from .metrics import router as metrics_router
 from .ratelimit import RateLimits
 from .routes import calls, errors, health
 from .schemas import REQUEST_MODELS
@@ -65,8 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.auth = Authenticator()
     app.state.limits = RateLimits(call_rate=settings.call_rate_limit, api_rate=settings.api_rate_limit)
     install_error_handlers(app)
-    for router in (health.router, calls.router, errors.router):
+    for router in (health.router, metrics_router, calls.router, errors.router):
         app.include_router(router)
+    app.add_middleware(MetricsMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

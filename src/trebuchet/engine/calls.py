@@ -25,6 +25,7 @@ from ..domain.errors import ApiError, validation_error
 from ..domain.events import answer_event, hangup_event, timeout_event
 from ..domain.ids import new_id
 from ..domain.user import User
+from ..metrics import CALL_TRANSITIONS, CALLS_CREATED
 from ..store import calls as call_store
 from ..store import idempotency, references
 from ..store.call_events import record_call_event
@@ -153,6 +154,7 @@ class CallService:
             if earlier is None:
                 raise
             return self._replay(earlier, idem)
+        CALLS_CREATED.inc()
         async with self._locks.hold(call.id):
             outcome = await self.signalling.dial(call)
             if outcome is not None:
@@ -276,6 +278,7 @@ class CallService:
                     conn, call, "hangup", now, hangup_event(call, base, now, call.cause), data=call.cause
                 )
             await call_store.save_call(conn, call)
+        CALL_TRANSITIONS.labels(new_state).inc()
         self.on_events()
         return call
 

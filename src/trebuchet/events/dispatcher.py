@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 import httpx
 
 from ..domain.clock import utcnow
+from ..metrics import CALLBACK_SECONDS, CALLBACKS
 from ..store import outbox, user_errors
 from ..store.database import Database
 from ..store.outbox import PendingCallback
@@ -93,7 +95,10 @@ class Dispatcher:
             task.add_done_callback(lambda done: self._inflight.pop(done, None))
 
     async def _deliver(self, event: PendingCallback) -> None:
+        began = time.perf_counter()
         verdict = await deliver(self._client, event)
+        CALLBACK_SECONDS.observe(time.perf_counter() - began)
+        CALLBACKS.labels("delivered" if verdict.delivered else "failed").inc()
         try:
             await self._settle(event, verdict)
         finally:
