@@ -28,6 +28,13 @@ from .schemas import REQUEST_MODELS
 log = logging.getLogger("trebuchet")
 
 
+async def _recover(service: CallService, left_live: list[str]) -> None:
+    try:
+        await service.close_calls(left_live, causes.CRASH_RECOVERY)
+    except Exception:  # the server stays up; the next start tries again
+        log.exception("closing calls left live by an earlier run failed")
+
+
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.resolved_database_url)
     dispatcher = Dispatcher(db, concurrency=settings.callback_concurrency)
@@ -40,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         left_live = await service.live_call_ids()
         if left_live:
             log.warning("closing %d call(s) left live by an earlier run", len(left_live))
-        recovery = asyncio.create_task(service.close_calls(left_live, causes.CRASH_RECOVERY))
+        recovery = asyncio.create_task(_recover(service, left_live))
         dispatcher.start()
         try:
             yield
