@@ -1,0 +1,147 @@
+"""An RTP session over UDP: symmetric RTP, G.711 in and out, RFC 4733 digits both ways.
+
+The asyncio edge of the media layer. Datagrams go through `parse_rtp` into the receive buffer (audio)
+or the telephone-event receiver (digits). On each frame-clock tick the session takes one frame from the
+buffer (silence for a gap), hands it to `on_audio`, and sends one outgoing frame: whatever `source`
+gives, or silence. Symmetric RTP (RFC 4961): we send to where the far end's packets come from, which
+gets through NATs that rewrote the address the SDP announced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import FRAME_SAMPLES
+from .clock import FrameClock
+from .g711 import decode_alaw, decode_mulaw, encode_alaw, encode_mulaw
+from .receive_buffer import ReceiveBuffer
+from .rtp import RtpError, RtpPacket, parse_rtp
+from .telephone_event import EventError, EventReceiver, digit_packets
+
+SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+CODECS = {
+    "PCMU": (encode_mulaw, decode_mulaw),
+    "PCMA": (encode_alaw, decode_alaw),
+}
+
+
+@dataclass
+class SessionStats:
+    sent: int = 0
+    received: int = 0
+    malformed: int = 0
+    foreign: int = 0  # datagrams from an address other than the far end's
+
+
+class RtpSession(asyncio.DatagramProtocol):
+    def __init__(
+        self,
+        *,
+        codec: str,
+        payload_type: int,
+        remote: tuple[str, int],
+        telephone_event: int | None = None,
+        on_audio: Callable[[np.ndarray], None] | None = None,
+        on_digit: Callable[[str], None] | None = None,
+        source: Callable[[], np.ndarray | None] | None = None,
+    ) -> None:
+        self.encode, self.decode = CODECS[codec]
+        self.payload_type = payload_type
+        self.telephone_event = telephone_event
+        self.remote = remote
+        self.on_audio = on_audio
+        self.on_digit = on_digit
+        self.source = source
+        self.ssrc = random.getrandbits(32)
+        self.sequence = random.getrandbits(16)
+        self.timestamp = random.getrandbits(32)
+        self.buffer = ReceiveBuffer()
+        self.events = EventReceiver()
+        self.stats = SessionStats()
+        self._digits_out: deque[RtpPacket | None] = deque()
+        self._event_start = 0
+        self._transport: asyncio.DatagramTransport | None = None
+        self._learned = False
+
+    # -- asyncio ---------------------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._learned and addr != self.remote:
+            self.stats.foreign += 1
+            return
+        try:
+            packet = parse_rtp(data)
+        except RtpError:
+            self.stats.malformed += 1
+            return
+        if not self._learned:  # symmetric RTP: latch on to where the media really comes from
+            self.remote, self._learned = addr, True
+        self.stats.received += 1
+        if self.telephone_event is not None and packet.payload_type == self.telephone_event:
+            try:
+                digit = self.events.receive(packet.timestamp, packet.payload)
+            except EventError:
+                self.stats.malformed += 1
+                return
+            if digit and self.on_digit:
+                self.on_digit(digit)
+        # Digits share the stream's sequence numbers: buffered too, they play as silence, not as losses.
+        self.buffer.push(packet)
+
+    # -- the frame clock's side --------------------------------------------------------------------------
+
+    def tick(self, _tick: int) -> None:
+        packet = self.buffer.pop()
+        if self.on_audio is not None:
+            audio = packet is not None and packet.payload_type == self.payload_type
+            self.on_audio(self.decode(packet.payload) if audio else SILENCE)
+        if self._digits_out:
+            event = self._digits_out.popleft()
+            if event is None:  # the pause after a digit
+                self._send(self.payload_type, self.timestamp, self.encode(SILENCE))
+            else:
+                if event.marker:
+                    self._event_start = self.timestamp  # every packet of one digit carries its start
+                self._send(self.telephone_event or 0, self._event_start, event.payload, marker=event.marker)
+        else:
+            frame = self.source() if self.source is not None else None
+            self._send(self.payload_type, self.timestamp, self.encode(SILENCE if frame is None else frame))
+        self.timestamp = (self.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+
+    def send_digits(self, digits: str) -> None:
+        """Queue RFC 4733 packets for `digits`; they take the place of audio frames while they play."""
+        if self.telephone_event is None:
+            raise EventError("the far end did not offer telephone-event")
+        for digit in digits:
+            for index, event in enumerate(digit_packets(digit)):
+                self._digits_out.append(RtpPacket(0, 0, 0, 0, event.to_bytes(), marker=index == 0))
+            self._digits_out.extend([None] * 3)  # 60 ms between digits
+
+    def _send(self, payload_type: int, timestamp: int, payload: bytes, *, marker: bool = False) -> None:
+        if self._transport is None:
+            return
+        packet = RtpPacket(payload_type, self.sequence, timestamp, self.ssrc, payload, marker=marker)
+        self._transport.sendto(packet.to_bytes(), self.remote)
+        self.sequence = (self.sequence + 1) & 0xFFFF
+        self.stats.sent += 1
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def open_session(clock: FrameClock, local: tuple[str, int], **options: object) -> RtpSession:
+    """Bind a UDP socket at `local`, start the session on the shared clock, and return it."""
+    loop = asyncio.get_running_loop()
+    _, session = await loop.create_datagram_endpoint(lambda: RtpSession(**options), local_addr=local)  # type: ignore[arg-type]
+    clock.add(session, session.tick)
+    return session
