@@ -1,0 +1,510 @@
+"""A SIP user agent on asyncio: places and answers INVITE sessions over the sans-IO stack.
+
+The glue between `SipTransports` (bytes on the wire), `TransactionLayer` (§17), `Dialog` (§12) and the
+application. Each call is a `Call` whose `events` queue reports what happened (`ringing`, `answered`,
+`failed`, `cancelled`, `confirmed`, `ended`, `reinvite`); the application acts through the call's
+methods (`cancel`, `bye`, and for incoming calls `ring`, `answer`, `reject`). One timer task drives the
+transaction timers and the UAS's 2xx retransmissions, which RFC 3261 §13.3.1.4 leaves to the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .. import __version__
+from .dialog import Dialog, destination, new_branch, new_call_id, new_tag
+from .digest import DigestError, authorization, parse_challenge
+from .message import Request, Response
+from .transaction import Action, Address, Deliver, TimedOut, Transmit, client_key
+from .transaction_layer import TransactionLayer
+from .transaction_state import T1, T2
+from .transport import SipTransports
+from .uri import SipUri
+
+log = logging.getLogger("trebuchet.sip")
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+USER_AGENT = f"Trebuchet/{__version__}"
+
+
+@dataclass
+class CallEvent:
+    kind: str  # trying, ringing, answered, failed, cancelled, confirmed, ended, reinvite
+    status: int | None = None
+    reason: str = ""
+    sdp: bytes = b""
+    message: Request | Response | None = None
+
+
+@dataclass
+class Call:
+    agent: UserAgent
+    direction: str  # "out" or "in"
+    invite: Request
+    transport: str
+    peer: Address
+    events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
+    dialog: Dialog | None = None
+    state: str = "calling"  # calling, ringing, active, ended
+    local_sdp: bytes = b""
+    remote_sdp: bytes = b""
+    _ack: Request | None = None  # the ACK we sent for a 2xx (resent if the 2xx comes again)
+    _final: Response | None = None  # our 2xx, retransmitted until the ACK comes
+    _retransmit_at: float | None = None
+    _retransmit_interval: float = T1
+    _give_up_at: float | None = None
+    credentials: tuple[str, str] | None = None  # (user, password) for a 401/407 challenge
+    _auth_tried: bool = False
+    _local_tag: str | None = None  # the To tag of our responses to an incoming INVITE
+
+    def _emit(self, kind: str, **details: object) -> None:
+        self.events.put_nowait(CallEvent(kind, **details))  # type: ignore[arg-type]
+
+    # -- outgoing calls ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """CANCEL a call that has not been answered (§9.1); a final response still follows."""
+        if self.direction != "out" or self.state not in ("calling", "ringing"):
+            return
+        via = self.invite.headers.get_all("Via")[0]
+        headers = [("Via", via)] + [("Route", r) for r in self.invite.headers.get_all("Route")]
+        headers += [(n, self.invite.headers.get(n) or "") for n in ("From", "To", "Call-ID")]
+        headers += [
+            ("Max-Forwards", "70"),
+            ("CSeq", f"{self.invite.cseq.number if self.invite.cseq else 1} CANCEL"),
+        ]
+        self.agent._send_request(Request("CANCEL", self.invite.uri, headers), self.peer, self.transport, self)
+
+    # -- incoming calls ------------------------------------------------------------------------------
+
+    def ring(self) -> None:
+        self.agent._respond(self.invite, self._response(180))
+        self.state = "ringing"
+
+    def answer(self, sdp: bytes) -> None:
+        if self.direction != "in" or self.state not in ("calling", "ringing"):
+            return
+        self.local_sdp = sdp
+        ok = self._response(200, body=sdp, contact=True)
+        self.dialog = Dialog.as_uas(self.invite, ok.to.tag if ok.to else new_tag())
+        self.agent._dialogs[self.dialog.id] = self
+        self._final = ok
+        now = self.agent._now()
+        self._retransmit_at, self._retransmit_interval, self._give_up_at = now + T1, T1, now + 64 * T1
+        self.state = "active"
+        self.agent._respond(self.invite, ok)
+        self.agent._wake()
+
+    def reject(self, status: int = 486) -> None:
+        if self.direction != "in" or self.state not in ("calling", "ringing"):
+            return
+        self.state = "ended"
+        self.agent._respond(self.invite, self._response(status))
+        self._emit("ended", status=status, reason="rejected")
+
+    # -- either side -----------------------------------------------------------------------------------
+
+    def bye(self) -> None:
+        """End an answered call (BYE), or cancel/reject one that is not answered yet."""
+        if self.state in ("calling", "ringing"):
+            self.cancel() if self.direction == "out" else self.reject(603)
+            return
+        if self.state != "active" or self.dialog is None:
+            return
+        self.state = "ended"
+        self._final = None
+        host, port, transport = self.dialog.next_hop()
+        bye = self.dialog.request("BYE", self.agent._via(transport), extra=[("User-Agent", USER_AGENT)])
+        self.agent._send_request(bye, (host, port), transport, self)
+        self._emit("ended", reason="local")
+
+    def _response(self, status: int, *, body: bytes = b"", contact: bool = False) -> Response:
+        to = self.invite.headers.get("To") or ""
+        if ";tag=" not in to and status > 100:
+            self._local_tag = self._local_tag or new_tag()
+            to = f"{to};tag={self._local_tag}"
+        headers = [("Via", via) for via in self.invite.headers.get_all("Via")]
+        headers += [("Record-Route", rr) for rr in self.invite.headers.get_all("Record-Route")]
+        headers += [
+            ("From", self.invite.headers.get("From") or ""),
+            ("To", to),
+            ("Call-ID", self.invite.headers.get("Call-ID") or ""),
+            ("CSeq", self.invite.headers.get("CSeq") or ""),
+        ]
+        if contact:
+            headers.append(("Contact", self.agent.contact(self.transport)))
+            headers.append(("Allow", ALLOW))
+        headers.append(("User-Agent", USER_AGENT))
+        if body:
+            headers.append(("Content-Type", "application/sdp"))
+        return Response(status, headers=headers, body=body)
+
+
+class UserAgent:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5060,
+        user: str = "trebuchet",
+        on_incoming: Callable[[Call], None] | None = None,
+    ) -> None:
+        self.host, self.port, self.user = host, port, user
+        self.on_incoming = on_incoming
+        self.transports = SipTransports(self._on_message)
+        self.layer = TransactionLayer()
+        self._dialogs: dict[tuple[str, str, str], Call] = {}
+        self._owners: dict[tuple[str, str], Call] = {}  # client transaction → call
+        self._incoming: dict[tuple[str, str, str], Call] = {}  # INVITE server transaction → call
+        self._timer: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    async def start(self) -> Address:
+        self.host, self.port = await self.transports.start(self.host, self.port)
+        self._timer = asyncio.create_task(self._run_timers(), name="sip-timers")
+        return (self.host, self.port)
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+        await self.transports.close()
+
+    def contact(self, transport: str = "udp") -> str:
+        suffix = ";transport=tcp" if transport == "tcp" else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"<sip:{self.user}@{host}:{self.port}{suffix}>"
+
+    # -- placing calls -----------------------------------------------------------------------------------
+
+    def invite(
+        self,
+        uri: str,
+        *,
+        from_uri: str,
+        sdp: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        display_name: str | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> Call:
+        request_uri = _parse_target(uri)
+        host, port, transport = destination(request_uri)
+        name = f'"{display_name}" ' if display_name else ""
+        invite_headers = [
+            ("Via", self._via(transport)),
+            ("Max-Forwards", "70"),
+            ("From", f"{name}<{from_uri}>;tag={new_tag()}"),
+            ("To", f"<{request_uri}>"),
+            ("Call-ID", new_call_id(self.host)),
+            ("CSeq", "1 INVITE"),
+            ("Contact", self.contact(transport)),
+            ("Allow", ALLOW),
+            ("User-Agent", USER_AGENT),
+            *(headers or []),
+            ("Content-Type", "application/sdp"),
+        ]
+        invite = Request("INVITE", request_uri, invite_headers, sdp)
+        call = Call(self, "out", invite, transport, (host, port), local_sdp=sdp, credentials=credentials)
+        self._send_request(invite, (host, port), transport, call)
+        return call
+
+    # -- internals ---------------------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _wake(self) -> None:
+        self._wakeup.set()
+
+    def _via(self, transport: str) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"SIP/2.0/{transport.upper()} {host}:{self.port};branch={new_branch()};rport"
+
+    def _send_request(self, request: Request, peer: Address, transport: str, call: Call | None) -> None:
+        if call is not None:
+            self._owners[client_key(request)] = call
+        self._carry_out(self.layer.send_request(request, peer, self._now(), reliable=transport == "tcp"))
+
+    def _respond(self, request: Request, response: Response) -> None:
+        try:
+            self._carry_out(self.layer.respond(request, response, self._now()))
+        except (KeyError, ValueError) as error:
+            log.info("cannot answer %s %s: %s", request.method, response.status, error)
+
+    def _carry_out(self, actions: list[Action]) -> None:
+        # Transmissions first: the ACK for a 401 must leave before the TU's new INVITE does.
+        actions = sorted(actions, key=lambda action: not isinstance(action, Transmit))
+        for action in actions:
+            if isinstance(action, Transmit):
+                self.transports.send(action.message, action.destination, "tcp" if action.reliable else "udp")
+            elif isinstance(action, Deliver):
+                self._deliver(action.message)
+            elif isinstance(action, TimedOut):
+                call = self._owners.get(client_key(action.request))
+                if (
+                    call is not None
+                    and action.request.method == "INVITE"
+                    and call.state in ("calling", "ringing")
+                ):
+                    call.state = "ended"
+                    call._emit("failed", status=408, reason="Request Timeout")
+        self._wake()
+
+    def _on_message(self, message: Request | Response, source: Address, transport: str) -> None:
+        if isinstance(message, Request):
+            problem = _unacceptable(message)
+            if problem is not None:
+                if message.method != "ACK":
+                    self.transports.send(_stateless(message, *problem), source, transport)
+                return
+        self._carry_out(self.layer.receive(message, source, self._now(), reliable=transport == "tcp"))
+
+    # -- what the transaction layer delivers ----------------------------------------------------------------
+
+    def _deliver(self, message: Request | Response) -> None:
+        if isinstance(message, Response):
+            self._on_response(message)
+            return
+        handler = {
+            "INVITE": self._on_invite,
+            "ACK": self._on_ack,
+            "BYE": self._on_bye,
+            "CANCEL": self._on_cancel,
+            "OPTIONS": self._on_options,
+        }.get(message.method)
+        if handler is None:
+            self._respond(message, _reply(message, 501, [("Allow", ALLOW)]))
+            return
+        handler(message)
+
+    def _on_response(self, response: Response) -> None:
+        call = self._owners.get(client_key(response))
+        method = response.cseq.method if response.cseq else ""
+        if call is None:
+            if method == "INVITE" and 200 <= response.status < 300:
+                self._ack_stray_2xx(response)
+            return
+        if method != "INVITE":
+            return
+        if response.status < 200:
+            if response.status > 100 and call.state == "calling":
+                call.state = "ringing"
+                call._emit("ringing", status=response.status, reason=response.reason, message=response)
+            return
+        if response.status < 300:
+            self._on_invite_success(call, response)
+            return
+        if response.status in (401, 407) and self._retry_with_credentials(call, response):
+            return
+        if call.state in ("calling", "ringing"):
+            call.state = "ended"
+            kind = "cancelled" if response.status == 487 else "failed"
+            call._emit(kind, status=response.status, reason=response.reason, message=response)
+
+    def _on_invite_success(self, call: Call, response: Response) -> None:
+        if call._ack is not None:  # a retransmitted 2xx: ACK it again
+            host, port, transport = call.dialog.next_hop() if call.dialog else (*call.peer, call.transport)
+            self.transports.send(call._ack, (host, port), transport)
+            return
+        call.dialog = Dialog.as_uac(call.invite, response)
+        self._dialogs[call.dialog.id] = call
+        host, port, transport = call.dialog.next_hop()
+        cseq = call.invite.cseq.number if call.invite.cseq else 1
+        call._ack = call.dialog.request("ACK", self._via(transport), cseq=cseq)
+        self.transports.send(call._ack, (host, port), transport)
+        call.remote_sdp = response.body
+        if call.state == "ended":  # we gave up (CANCEL) but they answered anyway: hang up at once
+            call.state = "active"
+            call.bye()
+            return
+        call.state = "active"
+        call._emit("answered", status=response.status, sdp=response.body, message=response)
+
+    def _retry_with_credentials(self, call: Call, response: Response) -> bool:
+        credentials = call.credentials
+        header = "WWW-Authenticate" if response.status == 401 else "Proxy-Authenticate"
+        challenge_text = response.headers.get(header)
+        if credentials is None or call._auth_tried or challenge_text is None:
+            return False
+        try:
+            challenge = parse_challenge(challenge_text)
+        except DigestError as error:
+            log.info("cannot answer the challenge: %s", error)
+            return False
+        call._auth_tried = True
+        old = call.invite
+        answer_header = "Authorization" if response.status == 401 else "Proxy-Authorization"
+        value = authorization(
+            challenge, method="INVITE", uri=str(old.uri), username=credentials[0], password=credentials[1]
+        )
+        number = (old.cseq.number if old.cseq else 1) + 1
+        headers = [(n, v) for n, v in old.headers if n not in ("Via", "CSeq", "Content-Length")]
+        headers = [
+            ("Via", self._via(call.transport)),
+            ("CSeq", f"{number} INVITE"),
+            *headers,
+            (answer_header, value),
+        ]
+        call.invite = Request("INVITE", old.uri, headers, old.body)
+        self._send_request(call.invite, call.peer, call.transport, call)
+        return True
+
+    def _ack_stray_2xx(self, response: Response) -> None:
+        for call in self._dialogs.values():
+            if call._ack is not None and call.dialog and call.dialog.call_id == response.call_id:
+                host, port, transport = call.dialog.next_hop()
+                self.transports.send(call._ack, (host, port), transport)
+                return
+
+    def _dialog_of(self, request: Request) -> Call | None:
+        if request.call_id is None or request.to is None or request.from_ is None:
+            return None
+        return self._dialogs.get((request.call_id, request.to.tag or "", request.from_.tag or ""))
+
+    def _on_invite(self, invite: Request) -> None:
+        existing = self._dialog_of(invite)
+        if invite.to is not None and invite.to.tag:
+            if existing is None or existing.dialog is None or not existing.dialog.accepts(invite):
+                self._respond(invite, _reply(invite, 481))
+                return
+            # A re-INVITE (hold, resume, new media): answer with our SDP, tell the application.
+            existing.remote_sdp = invite.body
+            reply = existing._response(200, body=existing.local_sdp, contact=True)
+            self._respond(invite, reply)
+            existing._emit("reinvite", sdp=invite.body, message=invite)
+            return
+        call = Call(self, "in", invite, "udp", ("", 0), remote_sdp=invite.body)
+        server = self.layer.server_for(invite, "INVITE")
+        if server is not None:
+            call.peer, call.transport = server.peer, "tcp" if server.reliable else "udp"
+        self._incoming[_server_id(invite)] = call
+        self._respond(invite, _reply(invite, 100))
+        if self.on_incoming is None:
+            call.reject(480)
+            return
+        self.on_incoming(call)
+
+    def _on_ack(self, ack: Request) -> None:
+        call = self._dialog_of(ack)
+        if call is not None and call._final is not None:
+            call._final = None
+            call._retransmit_at = call._give_up_at = None
+            call._emit("confirmed", message=ack)
+
+    def _on_bye(self, bye: Request) -> None:
+        call = self._dialog_of(bye)
+        if call is None or call.dialog is None or not call.dialog.accepts(bye):
+            self._respond(bye, _reply(bye, 481))
+            return
+        self._respond(bye, _reply(bye, 200))
+        if call.state != "ended":
+            call.state = "ended"
+            call._final = None
+            call._emit("ended", reason="remote", message=bye)
+
+    def _on_cancel(self, cancel: Request) -> None:
+        invite_transaction = self.layer.server_for(cancel, "INVITE")
+        call = self._incoming.get(_server_id(cancel))
+        if invite_transaction is None or call is None:
+            self._respond(cancel, _reply(cancel, 481))
+            return
+        self._respond(cancel, _reply(cancel, 200))
+        if call.state in ("calling", "ringing"):
+            call.state = "ended"
+            self._respond(call.invite, call._response(487))
+            call._emit("cancelled", status=487, message=cancel)
+
+    def _on_options(self, options: Request) -> None:
+        self._respond(options, _reply(options, 200, [("Allow", ALLOW), ("Accept", "application/sdp")]))
+
+    # -- timers ------------------------------------------------------------------------------------------
+
+    async def _run_timers(self) -> None:
+        while True:
+            now = self._now()
+            self._carry_out_timers(now)
+            deadlines = [
+                d for d in (self.layer.next_deadline(), *self._retransmit_deadlines()) if d is not None
+            ]
+            timeout = max(0.0, min(deadlines) - self._now()) if deadlines else 1.0
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._wakeup.wait()
+
+    def _carry_out_timers(self, now: float) -> None:
+        actions = self.layer.fire_due(now)
+        if actions:
+            for action in actions:
+                self._carry_out([action])
+        for call in list(self._dialogs.values()):
+            if call._final is None or call._retransmit_at is None or call._retransmit_at > now:
+                continue
+            if call._give_up_at is not None and now >= call._give_up_at:
+                call._final = None  # no ACK in 64*T1: the session is dead (§13.3.1.4)
+                call.state = "active"
+                call.bye()
+                continue
+            self.transports.send(call._final, call.peer, call.transport)
+            call._retransmit_interval = min(call._retransmit_interval * 2, T2)
+            call._retransmit_at = now + call._retransmit_interval
+
+    def _retransmit_deadlines(self) -> list[float]:
+        return [c._retransmit_at for c in self._dialogs.values() if c._final is not None and c._retransmit_at]
+
+
+def _parse_target(uri: str) -> SipUri:
+    from .uri import parse_uri
+
+    parsed = parse_uri(uri)
+    if not isinstance(parsed, SipUri):
+        raise ValueError(f"{uri} is not a sip: URI")
+    if parsed.secure:
+        raise ValueError("sips: URIs need TLS, which Trebuchet does not support")
+    return parsed
+
+
+def _server_id(request: Request) -> tuple[str, str, str]:
+    via = request.top_via
+    return (via.branch or "" if via else "", via.sent_by.lower() if via else "", request.call_id or "")
+
+
+def _reply(request: Request, status: int, extra: list[tuple[str, str]] | None = None) -> Response:
+    headers = [("Via", via) for via in request.headers.get_all("Via")]
+    to = request.headers.get("To") or ""
+    if status > 100 and ";tag=" not in to:
+        to = f"{to};tag={new_tag()}"
+    headers += [
+        ("From", request.headers.get("From") or ""),
+        ("To", to),
+        ("Call-ID", request.headers.get("Call-ID") or ""),
+        ("CSeq", request.headers.get("CSeq") or ""),
+    ]
+    headers += [*(extra or []), ("User-Agent", USER_AGENT)]
+    return Response(status, headers=headers)
+
+
+def _unacceptable(request: Request) -> tuple[int, str] | None:
+    """A reason to refuse a request before any transaction sees it (status, reason), or None."""
+    if request.version != "SIP/2.0":
+        return 505, "Version Not Supported"
+    missing = request.missing_mandatory()
+    if missing:
+        return 400, f"Missing {', '.join(missing)}"
+    if request.cseq is not None and request.cseq.method != request.method:
+        return 400, "CSeq method does not match"
+    if not isinstance(request.uri, SipUri):
+        return 416, "Unsupported URI Scheme"
+    if request.uri.secure:
+        return 416, "SIPS is not supported"
+    return None
+
+
+def _stateless(request: Request, status: int, reason: str) -> Response:
+    response = _reply(request, status)
+    response.reason = reason
+    return response
