@@ -172,5 +172,57 @@ def users_update(
     typer.echo(f"updated {user_id}")
 
 
+@app.command()
+def phone(
+    sip: Annotated[str, typer.Option("--sip", help="HOST:PORT to listen on")] = "127.0.0.1:5062",
+    dial: Annotated[
+        str | None, typer.Option("--dial", help="Call this sip: URI (else wait for calls)")
+    ] = None,
+    from_uri: Annotated[str, typer.Option("--from", help="From URI when dialling")] = "sip:phone@127.0.0.1",
+    header: Annotated[list[str] | None, typer.Option("--header", help="'X-Name: value' (repeatable)")] = None,
+    answer_after: Annotated[float, typer.Option("--answer-after", help="Seconds to ring first")] = 0.0,
+    reject: Annotated[int | None, typer.Option("--reject", help="Refuse calls with this status")] = None,
+    play: Annotated[Path | None, typer.Option("--play", help="WAV file to play once answered")] = None,
+    tone: Annotated[float | None, typer.Option("--tone", help="Play a sine tone of HZ")] = None,
+    record: Annotated[Path | None, typer.Option("--record", help="Record what is heard to this WAV")] = None,
+    dtmf: Annotated[str | None, typer.Option("--dtmf", help="Digits to send after answer (RFC 4733)")] = None,
+    hangup_after: Annotated[
+        float | None, typer.Option("--hangup-after", help="Hang up after SECONDS")
+    ] = None,
+    register: Annotated[str | None, typer.Option("--register", help="Registrar sip: URI")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="User for REGISTER and Digest")] = None,
+    password: Annotated[str | None, typer.Option("--password", help="Password for Digest")] = None,
+    count: Annotated[int, typer.Option("--count", help="Handle N calls, then exit")] = 1,
+) -> None:
+    """A SIP phone on Trebuchet's stack; prints each event as a JSON line."""
+    from ..config import split_addr
+    from .phone import PhoneOptions, run_phone
+
+    headers = []
+    for item in header or []:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"--header needs 'Name: value', got {item!r}")
+        headers.append((name.strip(), value.strip()))
+    options = PhoneOptions(
+        sip=split_addr(sip, 5062),
+        dial=dial,
+        from_uri=from_uri,
+        headers=headers,
+        answer_after=answer_after,
+        reject=reject,
+        play=play,
+        tone=tone,
+        record=record,
+        dtmf=dtmf,
+        hangup_after=hangup_after,
+        register=register,
+        user=user,
+        password=password,
+        count=count,
+    )
+    raise typer.Exit(run_phone(options))
+
+
 def main() -> None:
     app()

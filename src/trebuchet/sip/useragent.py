@@ -57,6 +57,8 @@ class Call:
     _retransmit_interval: float = T1
     _give_up_at: float | None = None
     credentials: tuple[str, str] | None = None  # (user, password) for a 401/407 challenge
+    # How to answer a re-INVITE's offer (hold, resume): SDP in, SDP out. By default, our last SDP.
+    on_offer: Callable[[bytes], bytes] | None = None
     _auth_tried: bool = False
     _local_tag: str | None = None  # the To tag of our responses to an incoming INVITE
 
@@ -158,6 +160,7 @@ class UserAgent:
         self.layer = TransactionLayer()
         self._dialogs: dict[tuple[str, str, str], Call] = {}
         self._owners: dict[tuple[str, str], Call] = {}  # client transaction → call
+        self._waiters: dict[tuple[str, str], asyncio.Future[Response]] = {}  # requests outside calls
         self._incoming: dict[tuple[str, str, str], Call] = {}  # INVITE server transaction → call
         self._timer: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
@@ -212,6 +215,51 @@ class UserAgent:
         self._send_request(invite, (host, port), transport, call)
         return call
 
+    async def register(
+        self, registrar: str, *, user: str, password: str | None = None, expires: int = 3600
+    ) -> Response:
+        """REGISTER our contact for `user` at `registrar`, answering one Digest challenge."""
+        target = _parse_target(registrar)
+        host, port, transport = destination(target)
+        aor = f"sip:{user}@{target.host}"
+        call_id, tag = new_call_id(self.host), new_tag()
+        authorization_header: tuple[str, str] | None = None
+        response: Response | None = None
+        for cseq in (1, 2):
+            headers = [
+                ("Via", self._via(transport)),
+                ("Max-Forwards", "70"),
+                ("From", f"<{aor}>;tag={tag}"),
+                ("To", f"<{aor}>"),
+                ("Call-ID", call_id),
+                ("CSeq", f"{cseq} REGISTER"),
+                ("Contact", self.contact(transport)),
+                ("Expires", str(expires)),
+                ("User-Agent", USER_AGENT),
+            ]
+            if authorization_header:
+                headers.append(authorization_header)
+            request = Request("REGISTER", target, headers)
+            waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+            self._waiters[client_key(request)] = waiter
+            self._send_request(request, (host, port), transport, None)
+            response = await waiter
+            header = {401: "WWW-Authenticate", 407: "Proxy-Authenticate"}.get(response.status)
+            challenge_text = response.headers.get(header) if header else None
+            if challenge_text is None or password is None or authorization_header is not None:
+                return response
+            try:
+                challenge = parse_challenge(challenge_text)
+            except DigestError:
+                return response
+            name = "Authorization" if response.status == 401 else "Proxy-Authorization"
+            value = authorization(
+                challenge, method="REGISTER", uri=str(target), username=user, password=password
+            )
+            authorization_header = (name, value)
+        assert response is not None
+        return response
+
     # -- internals ---------------------------------------------------------------------------------------
 
     def _now(self) -> float:
@@ -244,6 +292,9 @@ class UserAgent:
             elif isinstance(action, Deliver):
                 self._deliver(action.message)
             elif isinstance(action, TimedOut):
+                waiter = self._waiters.pop(client_key(action.request), None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(_reply(action.request, 408))
                 call = self._owners.get(client_key(action.request))
                 if (
                     call is not None
@@ -282,6 +333,12 @@ class UserAgent:
         handler(message)
 
     def _on_response(self, response: Response) -> None:
+        waiter = self._waiters.get(client_key(response))
+        if waiter is not None:
+            if response.status >= 200 and not waiter.done():
+                del self._waiters[client_key(response)]
+                waiter.set_result(response)
+            return
         call = self._owners.get(client_key(response))
         method = response.cseq.method if response.cseq else ""
         if call is None:
@@ -373,6 +430,12 @@ class UserAgent:
                 return
             # A re-INVITE (hold, resume, new media): answer with our SDP, tell the application.
             existing.remote_sdp = invite.body
+            if existing.on_offer is not None and invite.body:
+                try:
+                    existing.local_sdp = existing.on_offer(invite.body)
+                except ValueError:
+                    self._respond(invite, _reply(invite, 488))
+                    return
             reply = existing._response(200, body=existing.local_sdp, contact=True)
             self._respond(invite, reply)
             existing._emit("reinvite", sdp=invite.body, message=invite)

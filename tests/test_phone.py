@@ -1,0 +1,116 @@
+"""`trebuchet phone` as a user runs it: two phones call each other on loopback; what is heard is checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+
+import numpy as np
+
+from trebuchet.media.wav import read_wav, write_wav
+
+
+def phone(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "trebuchet", "phone", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def listening_port(proc: subprocess.Popen[str]) -> int:
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "listening"
+    return int(first["sip"].rsplit(":", 1)[1])
+
+
+def events(proc: subprocess.Popen[str], timeout: float = 30) -> list[dict]:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def dominant_frequency(samples: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(float)))
+    return float(np.argmax(spectrum) * 8000 / len(samples))
+
+
+def test_two_phones_tone_digits_headers_and_recording(tmp_path):
+    recording = tmp_path / "callee.wav"
+    callee = phone(
+        "--sip", "127.0.0.1:0", "--record", str(recording), "--count", "1", "--answer-after", "0.2"
+    )
+    port = listening_port(callee)
+    caller = phone(
+        "--sip",
+        "127.0.0.1:0",
+        "--dial",
+        f"sip:callee@127.0.0.1:{port}",
+        "--tone",
+        "1000",
+        "--dtmf",
+        "12#",
+        "--hangup-after",
+        "2",
+        "--header",
+        "X-Customer: 42",
+    )
+    caller_events = [e["event"] for e in events(caller)]
+    callee_events = events(callee)
+    assert caller_events == ["listening", "calling", "ringing", "answered", "dtmf-sent", "ended"]
+    incoming = next(e for e in callee_events if e["event"] == "incoming")
+    assert incoming["headers"] == {"X-Customer": "42"}
+    assert [e["digit"] for e in callee_events if e["event"] == "dtmf"] == ["1", "2", "#"]
+    assert callee_events[-2] == {"event": "ended", "reason": "remote"}
+    heard = read_wav(recording)
+    assert 1.8 < len(heard) / 8000 < 3.0
+    assert abs(dominant_frequency(heard) - 1000) < 5
+
+
+def test_a_played_file_arrives_intact(tmp_path):
+    source, recording = tmp_path / "prompt.wav", tmp_path / "heard.wav"
+    t = np.arange(8000) / 8000
+    sweep = (6000 * np.sin(2 * np.pi * (300 + 400 * t) * t)).astype(np.int16)  # 300 → 1100 Hz chirp
+    write_wav(source, sweep)
+    callee = phone("--sip", "127.0.0.1:0", "--record", str(recording))
+    port = listening_port(callee)
+    caller = phone(
+        "--sip",
+        "127.0.0.1:0",
+        "--dial",
+        f"sip:callee@127.0.0.1:{port}",
+        "--play",
+        str(source),
+        "--hangup-after",
+        "1.6",
+    )
+    events(caller)
+    events(callee)
+    heard = read_wav(recording).astype(float)
+    correlation = np.correlate(heard, sweep.astype(float), mode="valid")
+    best = correlation.max() / (
+        np.linalg.norm(sweep) * np.linalg.norm(heard[np.argmax(correlation) :][: len(sweep)])
+    )
+    assert best > 0.95  # the chirp came through G.711 in order, without gaps
+
+
+def test_rejected_call(tmp_path):
+    callee = phone("--sip", "127.0.0.1:0", "--reject", "486")
+    port = listening_port(callee)
+    caller = phone("--sip", "127.0.0.1:0", "--dial", f"sip:callee@127.0.0.1:{port}")
+    assert [e for e in events(caller) if e["event"] == "failed"] == [{"event": "failed", "status": 486}]
+    assert {"event": "rejected", "status": 486} in events(callee)
+
+
+def test_recording_is_a_proper_wav(tmp_path):
+    recording = tmp_path / "r.wav"
+    callee = phone("--sip", "127.0.0.1:0", "--record", str(recording))
+    port = listening_port(callee)
+    events(phone("--sip", "127.0.0.1:0", "--dial", f"sip:x@127.0.0.1:{port}", "--hangup-after", "0.5"))
+    events(callee)
+    with wave.open(str(recording)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
