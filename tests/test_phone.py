@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import wave
+from pathlib import Path
 
 import numpy as np
 
+from trebuchet.media.g711 import decode_alaw
 from trebuchet.media.wav import read_wav, write_wav
+
+from .support import free_port
 
 
 def phone(*args: str) -> subprocess.Popen[str]:
@@ -114,3 +119,91 @@ def test_recording_is_a_proper_wav(tmp_path):
     events(callee)
     with wave.open(str(recording)) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+
+
+# -- sipp as the caller ----------------------------------------------------------------------------------
+
+SCENARIOS = Path(__file__).resolve().parent / "data" / "sipp"
+PCAP_AUDIO = Path(
+    "/usr/share/sip-tester/g711a.pcap"
+)  # shipped by Debian's sip-tester, which bin/test installs
+
+
+def pcap_alaw_audio(path: Path) -> np.ndarray:
+    """The A-law RTP payloads of a pcap (Ethernet/IPv4/UDP), decoded, in capture order."""
+    data = path.read_bytes()
+    offset, payloads = 24, []
+    while offset + 16 <= len(data):
+        length = struct.unpack_from("<I", data, offset + 8)[0]
+        packet = data[offset + 16 : offset + 16 + length]
+        offset += 16 + length
+        ip_header = (packet[14] & 0x0F) * 4
+        payloads.append(packet[14 + ip_header + 8 + 12 :])
+    return decode_alaw(b"".join(payloads))
+
+
+def best_alignment(heard: np.ndarray, sent: np.ndarray) -> float:
+    """Normalised cross-correlation peak (1.0: the same signal, somewhere in the recording)."""
+    n = len(heard) + len(sent)
+    product = np.fft.rfft(heard.astype(float), n) * np.conj(np.fft.rfft(sent.astype(float), n))
+    lag = int(np.argmax(np.fft.irfft(product, n)[: len(heard)]))
+    window = heard[lag : lag + len(sent)].astype(float)
+    reference = sent[: len(window)].astype(float)
+    return float(np.dot(window, reference) / (np.linalg.norm(window) * np.linalg.norm(reference)))
+
+
+def sipp(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            "sipp",
+            *args,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "30",
+            "-timeout_error",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(free_port()),
+            "-mp",
+            str(free_port()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_sipp_calls_the_phone_with_headers_audio_and_a_digit(tmp_path):
+    recording = tmp_path / "heard.wav"
+    callee = phone("--sip", "127.0.0.1:0", "--record", str(recording))
+    port = listening_port(callee)
+    done = sipp("-sf", str(SCENARIOS / "uac_media.xml"), "-s", "agent", f"127.0.0.1:{port}")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    seen = events(callee)
+    incoming = next(e for e in seen if e["event"] == "incoming")
+    assert incoming["headers"] == {"X-Account": "acme-123", "X-Trace": 'a;b=c "quoted"'}
+    assert next(e for e in seen if e["event"] == "answered")["codec"] == "PCMA"
+    assert [e["digit"] for e in seen if e["event"] == "dtmf"] == ["1"]
+    sent = pcap_alaw_audio(PCAP_AUDIO)
+    heard = read_wav(recording)
+    assert len(heard) >= len(sent)
+    assert best_alignment(heard, sent) > 0.95  # the speech sipp played is in the recording, intact
+
+
+def test_sipp_cancels_while_the_phone_rings():
+    callee = phone("--sip", "127.0.0.1:0", "--answer-after", "5")
+    port = listening_port(callee)
+    done = sipp("-sf", str(SCENARIOS / "uac_cancel.xml"), "-s", "agent", f"127.0.0.1:{port}")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "cancelled" in [e["event"] for e in events(callee)]
+
+
+def test_sipp_is_refused_busy():
+    callee = phone("--sip", "127.0.0.1:0", "--reject", "486")
+    port = listening_port(callee)
+    done = sipp("-sn", "uac", "-s", "agent", f"127.0.0.1:{port}")
+    assert done.returncode != 0  # sipp's uac expects 200; what it got instead is in its error log
+    assert {"event": "rejected", "status": 486} in events(callee)

@@ -1,10 +1,10 @@
-"""A per-session receive buffer: RTP packets in any order in, one packet (or a gap) per 20 ms tick out.
+"""A per-session receive buffer: RTP packets in any order in, packets in sequence order (or gaps) out.
 
-Sans-IO. The network side calls `push` as datagrams arrive; the shared frame clock calls `pop` once per
-tick. Playout starts once `depth` packets are waiting, which absorbs that much reordering and jitter.
-A packet that arrives after its turn is dropped as late; a missing one is reported as a gap (None) so
-the mixer plays silence or conceals it; a large jump in sequence (a new talk spurt after a pause, or a
-sender restart) or a new SSRC starts the buffer over.
+Sans-IO. The network side calls `push` as datagrams arrive; the session pops packets in order as its
+frame clock needs audio (a peer's packets may hold 10, 20 or 30 ms). Playout starts once `depth` packets
+are waiting, which absorbs that much reordering and jitter. A packet that arrives after its turn is
+dropped as late; a missing one is reported as a gap so the session plays silence for it; a large jump in
+sequence (a sender restart) or a new SSRC starts the buffer over.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class ReceiveBuffer:
         self._next: int | None = None  # the sequence number whose turn is next
         self._ssrc: int | None = None
         self._playing = False
+        self.gap = False  # whether the last pop() found a packet missing (rather than nothing to play)
 
     def push(self, packet: RtpPacket) -> None:
         self.stats.received += 1
@@ -57,7 +58,9 @@ class ReceiveBuffer:
             self._skip_to_oldest()
 
     def pop(self) -> RtpPacket | None:
-        """The packet for this tick; None before playout starts, on a gap, or when nothing is waiting."""
+        """The next packet in order; None before playout starts, on a gap (`gap` is then True), or when
+        nothing is waiting."""
+        self.gap = False
         if self._next is None:
             return None
         if not self._playing:
@@ -70,6 +73,7 @@ class ReceiveBuffer:
         packet = self._waiting.pop(self._next, None)
         if packet is None:
             self.stats.lost += 1
+            self.gap = True
         self._next = (self._next + 1) & 0xFFFF
         return packet
 

@@ -65,6 +65,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self.events = EventReceiver()
         self.stats = SessionStats()
         self._digits_out: deque[RtpPacket | None] = deque()
+        self._heard: list[np.ndarray] = []  # decoded samples not yet handed out
+        self._heard_samples = 0
+        self._packet_samples = FRAME_SAMPLES  # the far end's packet size, as last seen
         self._event_start = 0
         self._transport: asyncio.DatagramTransport | None = None
         self._learned = False
@@ -100,10 +103,8 @@ class RtpSession(asyncio.DatagramProtocol):
     # -- the frame clock's side --------------------------------------------------------------------------
 
     def tick(self, _tick: int) -> None:
-        packet = self.buffer.pop()
         if self.on_audio is not None:
-            audio = packet is not None and packet.payload_type == self.payload_type
-            self.on_audio(self.decode(packet.payload) if audio else SILENCE)
+            self.on_audio(self._next_frame())
         if self._digits_out:
             event = self._digits_out.popleft()
             if event is None:  # the pause after a digit
@@ -116,6 +117,29 @@ class RtpSession(asyncio.DatagramProtocol):
             frame = self.source() if self.source is not None else None
             self._send(self.payload_type, self.timestamp, self.encode(SILENCE if frame is None else frame))
         self.timestamp = (self.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
+
+    def _next_frame(self) -> np.ndarray:
+        """Exactly one 20 ms frame of what was heard, whatever the far end's packet size."""
+        while self._heard_samples < FRAME_SAMPLES:
+            packet = self.buffer.pop()
+            if packet is None and not self.buffer.gap:
+                break  # nothing to play yet: silence fills the rest of the frame
+            if packet is not None and packet.payload_type == self.payload_type:
+                pcm = self.decode(packet.payload)
+                self._packet_samples = len(pcm) or FRAME_SAMPLES
+            else:  # a lost packet, or a digit's packet: silence for as long as a packet lasts
+                pcm = np.zeros(self._packet_samples, dtype=np.int16)
+            self._heard.append(pcm)
+            self._heard_samples += len(pcm)
+        if self._heard_samples == 0:
+            return SILENCE
+        joined = np.concatenate(self._heard)
+        frame, rest = joined[:FRAME_SAMPLES], joined[FRAME_SAMPLES:]
+        self._heard = [rest] if len(rest) else []
+        self._heard_samples = len(rest)
+        if len(frame) < FRAME_SAMPLES:
+            frame = np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
+        return frame
 
     def send_digits(self, digits: str) -> None:
         """Queue RFC 4733 packets for `digits`; they take the place of audio frames while they play."""
