@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from trebuchet.sip.useragent import Call, CallEvent, UserAgent
+from trebuchet.sip.call import Call, CallEvent
+from trebuchet.sip.useragent import UserAgent
 
 from ..support import free_port
 

@@ -20,7 +20,8 @@ from ..media.clock import FrameClock
 from ..media.session import RtpSession, open_session
 from ..media.wav import Player, Tone, read_wav, write_wav
 from ..sip import sdp
-from ..sip.useragent import Call, UserAgent
+from ..sip.call import Call
+from ..sip.useragent import UserAgent
 
 
 @dataclass

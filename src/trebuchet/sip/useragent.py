@@ -1,10 +1,10 @@
 """A SIP user agent on asyncio: places and answers INVITE sessions over the sans-IO stack.
 
 The glue between `SipTransports` (bytes on the wire), `TransactionLayer` (§17), `Dialog` (§12) and the
-application. Each call is a `Call` whose `events` queue reports what happened (`ringing`, `answered`,
-`failed`, `cancelled`, `confirmed`, `ended`, `reinvite`); the application acts through the call's
-methods (`cancel`, `bye`, and for incoming calls `ring`, `answer`, `reject`). One timer task drives the
-transaction timers and the UAS's 2xx retransmissions, which RFC 3261 §13.3.1.4 leaves to the core.
+application. Each call is a `Call` (call.py) whose `events` queue reports what happened (`ringing`,
+`answered`, `failed`, `cancelled`, `confirmed`, `ended`, `reinvite`, `reinvite-answered`). One timer
+task drives the transaction timers and the UAS's 2xx retransmissions, which RFC 3261 §13.3.1.4 leaves
+to the core.
 """
 
 from __future__ import annotations
@@ -13,136 +13,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from .. import __version__
+from .call import ALLOW, USER_AGENT, Call
 from .dialog import Dialog, destination, new_branch, new_call_id, new_tag
 from .digest import DigestError, authorization, parse_challenge
 from .message import Request, Response
 from .transaction import Action, Address, Deliver, TimedOut, Transmit, client_key
 from .transaction_layer import TransactionLayer
-from .transaction_state import T1, T2
+from .transaction_state import T2
 from .transport import SipTransports
 from .uri import SipUri
 
 log = logging.getLogger("trebuchet.sip")
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS"
-USER_AGENT = f"Trebuchet/{__version__}"
-
-
-@dataclass
-class CallEvent:
-    kind: str  # trying, ringing, answered, failed, cancelled, confirmed, ended, reinvite
-    status: int | None = None
-    reason: str = ""
-    sdp: bytes = b""
-    message: Request | Response | None = None
-
-
-@dataclass
-class Call:
-    agent: UserAgent
-    direction: str  # "out" or "in"
-    invite: Request
-    transport: str
-    peer: Address
-    events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
-    dialog: Dialog | None = None
-    state: str = "calling"  # calling, ringing, active, ended
-    local_sdp: bytes = b""
-    remote_sdp: bytes = b""
-    _ack: Request | None = None  # the ACK we sent for a 2xx (resent if the 2xx comes again)
-    _final: Response | None = None  # our 2xx, retransmitted until the ACK comes
-    _retransmit_at: float | None = None
-    _retransmit_interval: float = T1
-    _give_up_at: float | None = None
-    credentials: tuple[str, str] | None = None  # (user, password) for a 401/407 challenge
-    # How to answer a re-INVITE's offer (hold, resume): SDP in, SDP out. By default, our last SDP.
-    on_offer: Callable[[bytes], bytes] | None = None
-    _auth_tried: bool = False
-    _local_tag: str | None = None  # the To tag of our responses to an incoming INVITE
-
-    def _emit(self, kind: str, **details: object) -> None:
-        self.events.put_nowait(CallEvent(kind, **details))  # type: ignore[arg-type]
-
-    # -- outgoing calls ------------------------------------------------------------------------------
-
-    def cancel(self) -> None:
-        """CANCEL a call that has not been answered (§9.1); a final response still follows."""
-        if self.direction != "out" or self.state not in ("calling", "ringing"):
-            return
-        via = self.invite.headers.get_all("Via")[0]
-        headers = [("Via", via)] + [("Route", r) for r in self.invite.headers.get_all("Route")]
-        headers += [(n, self.invite.headers.get(n) or "") for n in ("From", "To", "Call-ID")]
-        headers += [
-            ("Max-Forwards", "70"),
-            ("CSeq", f"{self.invite.cseq.number if self.invite.cseq else 1} CANCEL"),
-        ]
-        self.agent._send_request(Request("CANCEL", self.invite.uri, headers), self.peer, self.transport, self)
-
-    # -- incoming calls ------------------------------------------------------------------------------
-
-    def ring(self) -> None:
-        self.agent._respond(self.invite, self._response(180))
-        self.state = "ringing"
-
-    def answer(self, sdp: bytes) -> None:
-        if self.direction != "in" or self.state not in ("calling", "ringing"):
-            return
-        self.local_sdp = sdp
-        ok = self._response(200, body=sdp, contact=True)
-        self.dialog = Dialog.as_uas(self.invite, ok.to.tag if ok.to else new_tag())
-        self.agent._dialogs[self.dialog.id] = self
-        self._final = ok
-        now = self.agent._now()
-        self._retransmit_at, self._retransmit_interval, self._give_up_at = now + T1, T1, now + 64 * T1
-        self.state = "active"
-        self.agent._respond(self.invite, ok)
-        self.agent._wake()
-
-    def reject(self, status: int = 486) -> None:
-        if self.direction != "in" or self.state not in ("calling", "ringing"):
-            return
-        self.state = "ended"
-        self.agent._respond(self.invite, self._response(status))
-        self._emit("ended", status=status, reason="rejected")
-
-    # -- either side -----------------------------------------------------------------------------------
-
-    def bye(self) -> None:
-        """End an answered call (BYE), or cancel/reject one that is not answered yet."""
-        if self.state in ("calling", "ringing"):
-            self.cancel() if self.direction == "out" else self.reject(603)
-            return
-        if self.state != "active" or self.dialog is None:
-            return
-        self.state = "ended"
-        self._final = None
-        host, port, transport = self.dialog.next_hop()
-        bye = self.dialog.request("BYE", self.agent._via(transport), extra=[("User-Agent", USER_AGENT)])
-        self.agent._send_request(bye, (host, port), transport, self)
-        self._emit("ended", reason="local")
-
-    def _response(self, status: int, *, body: bytes = b"", contact: bool = False) -> Response:
-        to = self.invite.headers.get("To") or ""
-        if ";tag=" not in to and status > 100:
-            self._local_tag = self._local_tag or new_tag()
-            to = f"{to};tag={self._local_tag}"
-        headers = [("Via", via) for via in self.invite.headers.get_all("Via")]
-        headers += [("Record-Route", rr) for rr in self.invite.headers.get_all("Record-Route")]
-        headers += [
-            ("From", self.invite.headers.get("From") or ""),
-            ("To", to),
-            ("Call-ID", self.invite.headers.get("Call-ID") or ""),
-            ("CSeq", self.invite.headers.get("CSeq") or ""),
-        ]
-        if contact:
-            headers.append(("Contact", self.agent.contact(self.transport)))
-            headers.append(("Allow", ALLOW))
-        headers.append(("User-Agent", USER_AGENT))
-        if body:
-            headers.append(("Content-Type", "application/sdp"))
-        return Response(status, headers=headers, body=body)
 
 
 class UserAgent:
@@ -347,6 +229,9 @@ class UserAgent:
             return
         if method != "INVITE":
             return
+        if call._reinvite is not None and response.cseq and call._reinvite.cseq == response.cseq:
+            self._on_reinvite_response(call, response)
+            return
         if response.status < 200:
             if response.status > 100 and call.state == "calling":
                 call.state = "ringing"
@@ -380,6 +265,21 @@ class UserAgent:
             return
         call.state = "active"
         call._emit("answered", status=response.status, sdp=response.body, message=response)
+
+    def _on_reinvite_response(self, call: Call, response: Response) -> None:
+        if response.status < 200 or call.dialog is None:
+            return
+        if response.status >= 300:  # the transaction ACKed it; the old media stays
+            call._reinvite = None
+            call._emit("reinvite-failed", status=response.status, message=response)
+            return
+        host, port, transport = call.dialog.next_hop()
+        if call._reinvite_ack is None or call._reinvite_ack.cseq != response.cseq:
+            number = response.cseq.number if response.cseq else call.dialog.local_seq
+            call._reinvite_ack = call.dialog.request("ACK", self._via(transport), cseq=number)
+            call.remote_sdp = response.body
+            call._emit("reinvite-answered", status=response.status, sdp=response.body, message=response)
+        self.transports.send(call._reinvite_ack, (host, port), transport)
 
     def _retry_with_credentials(self, call: Call, response: Response) -> bool:
         credentials = call.credentials
@@ -436,8 +336,10 @@ class UserAgent:
                 except ValueError:
                     self._respond(invite, _reply(invite, 488))
                     return
-            reply = existing._response(200, body=existing.local_sdp, contact=True)
-            self._respond(invite, reply)
+            extra = [("Contact", self.contact(existing.transport)), ("Allow", ALLOW)]
+            if existing.local_sdp:
+                extra.append(("Content-Type", "application/sdp"))
+            self._respond(invite, _reply(invite, 200, extra, body=existing.local_sdp))
             existing._emit("reinvite", sdp=invite.body, message=invite)
             return
         call = Call(self, "in", invite, "udp", ("", 0), remote_sdp=invite.body)
@@ -536,19 +438,20 @@ def _server_id(request: Request) -> tuple[str, str, str]:
     return (via.branch or "" if via else "", via.sent_by.lower() if via else "", request.call_id or "")
 
 
-def _reply(request: Request, status: int, extra: list[tuple[str, str]] | None = None) -> Response:
+def _reply(
+    request: Request, status: int, extra: list[tuple[str, str]] | None = None, body: bytes = b""
+) -> Response:
+    """A response echoing the request's Via, From, To (tagged), Call-ID and CSeq: those it has."""
     headers = [("Via", via) for via in request.headers.get_all("Via")]
-    to = request.headers.get("To") or ""
-    if status > 100 and ";tag=" not in to:
-        to = f"{to};tag={new_tag()}"
-    headers += [
-        ("From", request.headers.get("From") or ""),
-        ("To", to),
-        ("Call-ID", request.headers.get("Call-ID") or ""),
-        ("CSeq", request.headers.get("CSeq") or ""),
-    ]
+    for name in ("From", "To", "Call-ID", "CSeq"):
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        if name == "To" and status > 100 and ";tag=" not in value:
+            value = f"{value};tag={new_tag()}"
+        headers.append((name, value))
     headers += [*(extra or []), ("User-Agent", USER_AGENT)]
-    return Response(status, headers=headers)
+    return Response(status, headers=headers, body=body)
 
 
 def _unacceptable(request: Request) -> tuple[int, str] | None:

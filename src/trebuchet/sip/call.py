@@ -1,0 +1,157 @@
+"""One INVITE session as the application sees it: its events, and what can be done to it.
+
+A `Call` belongs to a `UserAgent`, which feeds it what the network says and carries out what the
+application asks (`cancel`, `bye`, `reinvite`, and for incoming calls `ring`, `answer`, `reject`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .. import __version__
+from .dialog import Dialog, new_tag
+from .message import Request, Response
+from .transaction import Address
+from .transaction_state import T1
+
+if TYPE_CHECKING:
+    from .useragent import UserAgent
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+USER_AGENT = f"Trebuchet/{__version__}"
+
+
+@dataclass
+class CallEvent:
+    kind: str  # trying, ringing, answered, failed, cancelled, confirmed, ended, reinvite
+    status: int | None = None
+    reason: str = ""
+    sdp: bytes = b""
+    message: Request | Response | None = None
+
+
+@dataclass
+class Call:
+    agent: UserAgent
+    direction: str  # "out" or "in"
+    invite: Request
+    transport: str
+    peer: Address
+    events: asyncio.Queue[CallEvent] = field(default_factory=asyncio.Queue)
+    dialog: Dialog | None = None
+    state: str = "calling"  # calling, ringing, active, ended
+    local_sdp: bytes = b""
+    remote_sdp: bytes = b""
+    _ack: Request | None = None  # the ACK we sent for a 2xx (resent if the 2xx comes again)
+    _final: Response | None = None  # our 2xx, retransmitted until the ACK comes
+    _retransmit_at: float | None = None
+    _retransmit_interval: float = T1
+    _give_up_at: float | None = None
+    credentials: tuple[str, str] | None = None  # (user, password) for a 401/407 challenge
+    # How to answer a re-INVITE's offer (hold, resume): SDP in, SDP out. By default, our last SDP.
+    on_offer: Callable[[bytes], bytes] | None = None
+    _auth_tried: bool = False
+    _reinvite: Request | None = None  # our re-INVITE in progress (hold, resume)
+    _reinvite_ack: Request | None = None
+    _local_tag: str | None = None  # the To tag of our responses to an incoming INVITE
+
+    def _emit(self, kind: str, **details: object) -> None:
+        self.events.put_nowait(CallEvent(kind, **details))  # type: ignore[arg-type]
+
+    # -- outgoing calls ------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """CANCEL a call that has not been answered (§9.1); a final response still follows."""
+        if self.direction != "out" or self.state not in ("calling", "ringing"):
+            return
+        via = self.invite.headers.get_all("Via")[0]
+        headers = [("Via", via)] + [("Route", r) for r in self.invite.headers.get_all("Route")]
+        headers += [(n, self.invite.headers.get(n) or "") for n in ("From", "To", "Call-ID")]
+        headers += [
+            ("Max-Forwards", "70"),
+            ("CSeq", f"{self.invite.cseq.number if self.invite.cseq else 1} CANCEL"),
+        ]
+        self.agent._send_request(Request("CANCEL", self.invite.uri, headers), self.peer, self.transport, self)
+
+    # -- incoming calls ------------------------------------------------------------------------------
+
+    def ring(self) -> None:
+        self.agent._respond(self.invite, self._response(180))
+        self.state = "ringing"
+
+    def answer(self, sdp: bytes) -> None:
+        if self.direction != "in" or self.state not in ("calling", "ringing"):
+            return
+        self.local_sdp = sdp
+        ok = self._response(200, body=sdp, contact=True)
+        self.dialog = Dialog.as_uas(self.invite, ok.to.tag if ok.to else new_tag())
+        self.agent._dialogs[self.dialog.id] = self
+        self._final = ok
+        now = self.agent._now()
+        self._retransmit_at, self._retransmit_interval, self._give_up_at = now + T1, T1, now + 64 * T1
+        self.state = "active"
+        self.agent._respond(self.invite, ok)
+        self.agent._wake()
+
+    def reject(self, status: int = 486) -> None:
+        if self.direction != "in" or self.state not in ("calling", "ringing"):
+            return
+        self.state = "ended"
+        self.agent._respond(self.invite, self._response(status))
+        self._emit("ended", status=status, reason="rejected")
+
+    # -- either side -----------------------------------------------------------------------------------
+
+    def bye(self) -> None:
+        """End an answered call (BYE), or cancel/reject one that is not answered yet."""
+        if self.state in ("calling", "ringing"):
+            self.cancel() if self.direction == "out" else self.reject(603)
+            return
+        if self.state != "active" or self.dialog is None:
+            return
+        self.state = "ended"
+        self._final = None
+        host, port, transport = self.dialog.next_hop()
+        bye = self.dialog.request("BYE", self.agent._via(transport), extra=[("User-Agent", USER_AGENT)])
+        self.agent._send_request(bye, (host, port), transport, self)
+        self._emit("ended", reason="local")
+
+    def reinvite(self, sdp: bytes) -> None:
+        """Offer new media in the dialog (hold with sendonly, resume with sendrecv)."""
+        if self.state != "active" or self.dialog is None:
+            raise ValueError("only an answered call can be re-INVITEd")
+        host, port, transport = self.dialog.next_hop()
+        request = self.dialog.request(
+            "INVITE",
+            self.agent._via(transport),
+            contact=self.agent.contact(transport),
+            body=sdp,
+            extra=[("User-Agent", USER_AGENT), ("Content-Type", "application/sdp")],
+        )
+        self.local_sdp = sdp
+        self._reinvite = request
+        self.agent._send_request(request, (host, port), transport, self)
+
+    def _response(self, status: int, *, body: bytes = b"", contact: bool = False) -> Response:
+        to = self.invite.headers.get("To") or ""
+        if ";tag=" not in to and status > 100:
+            self._local_tag = self._local_tag or new_tag()
+            to = f"{to};tag={self._local_tag}"
+        headers = [("Via", via) for via in self.invite.headers.get_all("Via")]
+        headers += [("Record-Route", rr) for rr in self.invite.headers.get_all("Record-Route")]
+        headers += [
+            ("From", self.invite.headers.get("From") or ""),
+            ("To", to),
+            ("Call-ID", self.invite.headers.get("Call-ID") or ""),
+            ("CSeq", self.invite.headers.get("CSeq") or ""),
+        ]
+        if contact:
+            headers.append(("Contact", self.agent.contact(self.transport)))
+            headers.append(("Allow", ALLOW))
+        headers.append(("User-Agent", USER_AGENT))
+        if body:
+            headers.append(("Content-Type", "application/sdp"))
+        return Response(status, headers=headers, body=body)

@@ -1,0 +1,190 @@
+"""The user agent on the wire, with raw sockets as the far end: timers, absorbed retransmissions,
+refusals of bad requests, OPTIONS, re-INVITE for hold, and REGISTER with Digest against sipp."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from trebuchet.sip import parse
+from trebuchet.sip.call import Call
+from trebuchet.sip.sdp import answer, make_offer, parse_sdp
+from trebuchet.sip.useragent import UserAgent
+
+from ..support import free_port
+from .test_sipp import SCENARIOS, SDP, finished, next_event, start_sipp
+
+
+class RawPeer:
+    """A UDP socket that records every datagram with its arrival time."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.received: list[tuple[float, bytes]] = []
+
+    async def collect(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while (left := deadline - loop.time()) > 0:
+            try:
+                data = await asyncio.wait_for(loop.sock_recv(self.sock, 65535), left)
+            except TimeoutError:
+                return
+            self.received.append((loop.time(), data))
+
+    def send(self, data: bytes, port: int) -> None:
+        self.sock.sendto(data, ("127.0.0.1", port))
+
+
+def test_silent_peer_gets_timer_a_retransmissions_and_the_call_fails_with_408_at_timer_b():
+    async def scenario() -> tuple[list[float], object, float]:
+        agent, peer = UserAgent(port=0), RawPeer()
+        await agent.start()
+        began = asyncio.get_running_loop().time()
+        call = agent.invite(f"sip:nobody@127.0.0.1:{peer.port}", from_uri="sip:me@127.0.0.1", sdp=SDP)
+        collecting = asyncio.create_task(peer.collect(34))
+        event = await asyncio.wait_for(call.events.get(), 40)
+        failed_at = asyncio.get_running_loop().time() - began
+        await collecting
+        await agent.close()
+        return [t - began for t, _ in peer.received], event, failed_at
+
+    times, event, failed_at = asyncio.run(scenario())
+    assert event.kind == "failed" and event.status == 408
+    assert 31.5 < failed_at < 33.5
+    expected = [0, 0.5, 1.5, 3.5, 7.5, 15.5, 31.5]
+    assert len(times) == len(expected)
+    assert all(abs(got - want) < 0.25 for got, want in zip(times, expected, strict=True)), times
+
+
+INVITE = (
+    "INVITE sip:agent@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{peer};branch=z9hG4bKretx1\r\n"
+    "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=r1\r\nTo: <sip:agent@127.0.0.1>\r\n"
+    "Call-ID: retx@127.0.0.1\r\nCSeq: 1 INVITE\r\nContact: <sip:raw@127.0.0.1:{peer}>\r\n"
+    "Content-Type: application/sdp\r\nContent-Length: {length}\r\n\r\n"
+)
+
+
+def test_retransmitted_invite_is_absorbed_and_answered_from_the_transaction():
+    async def scenario() -> tuple[list[Call], list[int]]:
+        calls: list[Call] = []
+
+        def ring_only(call: Call) -> None:
+            calls.append(call)
+            call.ring()
+
+        agent, peer = UserAgent(port=0, on_incoming=ring_only), RawPeer()
+        await agent.start()
+        data = INVITE.format(port=agent.port, peer=peer.port, length=len(SDP)).encode() + SDP
+        peer.send(data, agent.port)
+        await peer.collect(0.4)
+        peer.send(data, agent.port)  # the same INVITE again, as a UDP retransmission
+        await peer.collect(0.4)
+        await agent.close()
+        return calls, [parse(raw).status for _, raw in peer.received]
+
+    calls, statuses = asyncio.run(scenario())
+    assert len(calls) == 1
+    assert statuses == [100, 180, 180]  # the retransmission got the last response again, not a new call
+
+
+@pytest.mark.parametrize(
+    ("request_line", "extra", "status"),
+    [
+        ("INVITE tel:+19195551212 SIP/2.0", "", 416),
+        ("INVITE sips:a@127.0.0.1 SIP/2.0", "", 416),
+        ("INVITE sip:a@127.0.0.1 SIP/3.0", "", 505),
+        ("OPTIONS sip:a@127.0.0.1 SIP/2.0", "", 200),
+        ("SUBSCRIBE sip:a@127.0.0.1 SIP/2.0", "", 501),
+        ("BYE sip:a@127.0.0.1 SIP/2.0", "", 481),
+        ("INVITE sip:a@127.0.0.1 SIP/2.0", "drop-call-id", 400),
+    ],
+)
+def test_requests_we_cannot_or_need_not_serve(request_line, extra, status):
+    method = request_line.split()[0]
+
+    async def scenario() -> list[bytes]:
+        agent, peer = UserAgent(port=0, on_incoming=lambda call: call.reject(486)), RawPeer()
+        await agent.start()
+        lines = [
+            request_line,
+            f"Via: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKq{status}",
+            "Max-Forwards: 70",
+            "From: <sip:raw@127.0.0.1>;tag=q",
+            "To: <sip:a@127.0.0.1>",
+            "Call-ID: q@127.0.0.1",
+            f"CSeq: 7 {method}",
+            "Content-Length: 0",
+            "",
+            "",
+        ]
+        if extra == "drop-call-id":
+            lines.remove("Call-ID: q@127.0.0.1")
+        peer.send("\r\n".join(lines).encode(), agent.port)
+        await peer.collect(0.5)
+        await agent.close()
+        return [raw for _, raw in peer.received]
+
+    replies = [parse(raw) for raw in asyncio.run(scenario())]
+    assert [reply.status for reply in replies if reply.status >= 200] == [status]
+    if status == 200:
+        assert "INVITE" in (replies[-1].headers.get("Allow") or "")
+
+
+def test_hold_and_resume_with_re_invite():
+    async def scenario() -> list[str]:
+        directions: list[str] = []
+
+        def answering(call: Call) -> None:
+            offer = parse_sdp(call.remote_sdp)
+            session, _ = answer(offer, "127.0.0.1", 30000, session_id=2)
+            call.on_offer = lambda body: answer(parse_sdp(body), "127.0.0.1", 30000, session_id=2, version=2)[
+                0
+            ].to_bytes()
+            call.answer(session.to_bytes())
+
+        callee, caller = UserAgent(port=0, on_incoming=answering), UserAgent(port=0)
+        await callee.start()
+        await caller.start()
+        offer = make_offer("127.0.0.1", 30002, session_id=1)
+        call = caller.invite(
+            f"sip:b@127.0.0.1:{callee.port}", from_uri="sip:a@127.0.0.1", sdp=offer.to_bytes()
+        )
+        await next_event(call, "answered")
+        for direction in ("sendonly", "sendrecv"):
+            held = make_offer("127.0.0.1", 30002, session_id=1, version=2, direction=direction)
+            call.reinvite(held.to_bytes())
+            event = await next_event(call, "reinvite-answered", "reinvite-failed")
+            directions.append(parse_sdp(event.sdp).media[0].direction)
+        call.bye()
+        await caller.close()
+        await callee.close()
+        return directions
+
+    assert asyncio.run(scenario()) == ["recvonly", "sendrecv"]
+
+
+def test_register_answers_a_digest_challenge():
+    async def scenario() -> tuple[int, int, str]:
+        port = free_port()
+        sipp = await start_sipp(
+            "-sf", str(SCENARIOS / "registrar_digest.xml"), "-i", "127.0.0.1", "-p", str(port)
+        )
+        await asyncio.sleep(0.5)
+        agent = UserAgent(port=0)
+        await agent.start()
+        response = await asyncio.wait_for(
+            agent.register(f"sip:127.0.0.1:{port}", user="alice", password="wonderland"), 10
+        )
+        code, output = await finished(sipp)
+        await agent.close()
+        return response.status, code, output
+
+    status, code, output = asyncio.run(scenario())
+    assert status == 200
+    assert code == 0, output
