@@ -8,6 +8,7 @@ import numpy as np
 
 from trebuchet.media import FRAME_SAMPLES, SAMPLE_RATE
 from trebuchet.media.clock import FrameClock
+from trebuchet.media.ports import free_port_pair
 from trebuchet.media.session import open_session
 
 from ..support import free_port
@@ -27,12 +28,13 @@ def tone_source(frequency: float):
 
 async def _call(seconds: float) -> dict[str, object]:
     clock = FrameClock()
-    port_a, port_b = free_port(), free_port()
+    port_a, port_b = free_port_pair(), free_port_pair()
     heard_by_b: list[np.ndarray] = []
     digits_at_b: list[str] = []
     a = await open_session(
         clock,
         ("127.0.0.1", port_a),
+        rtcp_interval=0.3,
         codec="PCMA",
         payload_type=8,
         telephone_event=101,
@@ -43,6 +45,7 @@ async def _call(seconds: float) -> dict[str, object]:
     b = await open_session(
         clock,
         ("127.0.0.1", port_b),
+        rtcp_interval=0.3,
         codec="PCMA",
         payload_type=8,
         telephone_event=101,
@@ -72,3 +75,11 @@ def test_tone_digits_and_symmetric_rtp_on_loopback():
     assert a.stats.received > 20  # B answered to A's real address, not the wrong one it was given
     assert b.buffer.stats.lost == 0 and a.stats.malformed == b.stats.malformed == 0
     assert result["clock"].stats.skipped == 0
+    # RTCP: each side heard the other's sender reports, and B's report blocks say nothing was lost.
+    about_a = b.last_remote_report
+    assert about_a is not None and about_a.ssrc == a.ssrc and about_a.sender.packets > 50
+    assert about_a.cname and about_a.cname.endswith("@trebuchet")
+    report_from_b = a.last_remote_report
+    assert report_from_b is not None and report_from_b.ssrc == b.ssrc
+    [block] = report_from_b.blocks
+    assert block.ssrc == a.ssrc and block.cumulative_lost == 0 and block.lsr != 0

@@ -188,3 +188,23 @@ def test_register_answers_a_digest_challenge():
     status, code, output = asyncio.run(scenario())
     assert status == 200
     assert code == 0, output
+
+
+def test_rport_and_received_are_stamped_into_the_responses_via():
+    async def scenario() -> tuple[bytes, int]:
+        agent, peer = UserAgent(port=0), RawPeer()
+        await agent.start()
+        options = (
+            "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.7:5060;branch=z9hG4bKnat;rport\r\n"
+            "Via: SIP/2.0/UDP 127.0.0.8;branch=z9hG4bKinner\r\nMax-Forwards: 70\r\nFrom: <sip:n@x>;tag=n\r\n"
+            "To: <sip:a@127.0.0.1>\r\nCall-ID: nat@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        peer.send(options.encode(), agent.port)
+        await peer.collect(0.5)
+        await agent.close()
+        return peer.received[0][1], peer.port
+
+    raw, peer_port = asyncio.run(scenario())
+    top, inner = parse(raw).via
+    assert (top.received, top.rport, top.branch) == ("127.0.0.1", peer_port, "z9hG4bKnat")
+    assert inner.branch == "z9hG4bKinner" and inner.received is None

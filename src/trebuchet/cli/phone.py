@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..media.clock import FrameClock
+from ..media.ports import free_port_pair
 from ..media.session import RtpSession, open_session
 from ..media.wav import Player, Tone, read_wav, write_wav
 from ..sip import sdp
@@ -87,7 +88,7 @@ class Phone:
     # -- calls -------------------------------------------------------------------------------------------
 
     async def _dial(self, uri: str) -> None:
-        rtp_port = await _free_udp_port(self.agent.host)
+        rtp_port = free_port_pair(self.agent.host)
         offer = sdp.make_offer(self.agent.host, rtp_port, session_id=random.getrandbits(31))
         call = self.agent.invite(
             uri, from_uri=self.options.from_uri, sdp=offer.to_bytes(), headers=self.options.headers
@@ -127,7 +128,7 @@ class Phone:
             if call.state == "ended":
                 emit("cancelled")
                 return
-            rtp_port = await _free_udp_port(self.agent.host)
+            rtp_port = free_port_pair(self.agent.host)
             try:
                 answer, negotiated = sdp.answer(
                     sdp.parse_sdp(call.remote_sdp),
@@ -193,19 +194,6 @@ class Phone:
         self.finished += 1
         if self.finished >= self.options.count:
             self.all_done.set()
-
-
-async def _free_udp_port(host: str) -> int:
-    """An even free UDP port for RTP (RTCP would take the odd one above it)."""
-    import socket
-
-    for _ in range(50):
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.bind((host, 0))
-            port = sock.getsockname()[1]
-        if port % 2 == 0:
-            return port
-    return port
 
 
 def run_phone(options: PhoneOptions) -> int:

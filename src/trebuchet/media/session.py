@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from . import FRAME_SAMPLES
 from .clock import FrameClock
 from .g711 import decode_alaw, decode_mulaw, encode_alaw, encode_mulaw
 from .receive_buffer import ReceiveBuffer
+from .rtcp import ReceptionStats, Report, RtcpError, SenderInfo, build_report, ntp_now, parse_rtcp
 from .rtp import RtpError, RtpPacket, parse_rtp
 from .telephone_event import EventError, EventReceiver, digit_packets
 
@@ -50,6 +52,7 @@ class RtpSession(asyncio.DatagramProtocol):
         on_audio: Callable[[np.ndarray], None] | None = None,
         on_digit: Callable[[str], None] | None = None,
         source: Callable[[], np.ndarray | None] | None = None,
+        rtcp_interval: float = 5.0,
     ) -> None:
         self.encode, self.decode = CODECS[codec]
         self.payload_type = payload_type
@@ -71,6 +74,13 @@ class RtpSession(asyncio.DatagramProtocol):
         self._event_start = 0
         self._transport: asyncio.DatagramTransport | None = None
         self._learned = False
+        # RTCP (RFC 3550 §6) on the odd port above: our reports every `rtcp_interval`, theirs kept.
+        self.rtcp_interval = rtcp_interval
+        self.rtcp: _RtcpEndpoint | None = None
+        self.reception: ReceptionStats | None = None
+        self.last_remote_report: Report | None = None
+        self._octets_sent = 0
+        self._next_report = 0.0
 
     # -- asyncio ---------------------------------------------------------------------------------------
 
@@ -89,6 +99,9 @@ class RtpSession(asyncio.DatagramProtocol):
         if not self._learned:  # symmetric RTP: latch on to where the media really comes from
             self.remote, self._learned = addr, True
         self.stats.received += 1
+        if self.reception is None or self.reception.ssrc != packet.ssrc:
+            self.reception = ReceptionStats(packet.ssrc)
+        self.reception.update(packet.sequence, packet.timestamp, time.monotonic())
         if self.telephone_event is not None and packet.payload_type == self.telephone_event:
             try:
                 digit = self.events.receive(packet.timestamp, packet.payload)
@@ -102,7 +115,14 @@ class RtpSession(asyncio.DatagramProtocol):
 
     # -- the frame clock's side --------------------------------------------------------------------------
 
-    def tick(self, _tick: int) -> None:
+    def tick(self, tick: int) -> None:
+        self._media_tick()
+        now = time.monotonic()
+        if self.rtcp is not None and now >= self._next_report:
+            self._next_report = now + self.rtcp_interval * random.uniform(0.5, 1.5)  # §6.3.1 randomisation
+            self.rtcp.send_report(now)
+
+    def _media_tick(self) -> None:
         if self.on_audio is not None:
             self.on_audio(self._next_frame())
         if self._digits_out:
@@ -157,15 +177,67 @@ class RtpSession(asyncio.DatagramProtocol):
         self._transport.sendto(packet.to_bytes(), self.remote)
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.stats.sent += 1
+        self._octets_sent += len(payload)
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+        if self.rtcp is not None:
+            self.rtcp.close()
+
+
+class _RtcpEndpoint(asyncio.DatagramProtocol):
+    """The RTCP socket of one session: sends its reports, hands received ones back to it."""
+
+    def __init__(self, session: RtpSession) -> None:
+        self.session = session
+        self.transport: asyncio.DatagramTransport | None = None
+        self.malformed = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send_report(self, now: float) -> None:
+        session = self.session
+        if self.transport is None:
+            return
+        blocks = (session.reception.block(now),) if session.reception is not None else ()
+        sender = SenderInfo(ntp_now(), session.timestamp, session.stats.sent, session._octets_sent)
+        data = build_report(Report(session.ssrc, sender if session.stats.sent else None, blocks))
+        host, port = session.remote
+        self.transport.sendto(data, (host, port + 1))
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            reports = parse_rtcp(data)
+        except RtcpError:
+            self.malformed += 1
+            return
+        session = self.session
+        for report in reports:
+            if (
+                report.sender is not None
+                and session.reception is not None
+                and report.ssrc == session.reception.ssrc
+            ):
+                session.reception.sender_report(report.sender.ntp, time.monotonic())
+            session.last_remote_report = report
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
 
 async def open_session(clock: FrameClock, local: tuple[str, int], **options: object) -> RtpSession:
-    """Bind a UDP socket at `local`, start the session on the shared clock, and return it."""
+    """Bind RTP at `local` and RTCP on the port above, start the session on the shared clock."""
     loop = asyncio.get_running_loop()
     _, session = await loop.create_datagram_endpoint(lambda: RtpSession(**options), local_addr=local)  # type: ignore[arg-type]
+    try:
+        _, session.rtcp = await loop.create_datagram_endpoint(
+            lambda: _RtcpEndpoint(session), local_addr=(local[0], local[1] + 1)
+        )
+    except OSError:
+        session.close()
+        raise
     clock.add(session, session.tick)
     return session

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from .call import ALLOW, USER_AGENT, Call
 from .dialog import Dialog, destination, new_branch, new_call_id, new_tag
@@ -194,6 +195,7 @@ class UserAgent:
                 if message.method != "ACK":
                     self.transports.send(_stateless(message, *problem), source, transport)
                 return
+            _stamp_via(message, source)
         self._carry_out(self.layer.receive(message, source, self._now(), reliable=transport == "tcp"))
 
     # -- what the transaction layer delivers ----------------------------------------------------------------
@@ -452,6 +454,20 @@ def _reply(
         headers.append((name, value))
     headers += [*(extra or []), ("User-Agent", USER_AGENT)]
     return Response(status, headers=headers, body=body)
+
+
+def _stamp_via(request: Request, source: Address) -> None:
+    """RFC 3581 / RFC 3261 §18.2.1: note in the top Via where the request really came from, so every
+    response (which echoes the Via) tells a client behind a NAT its public address and port."""
+    via = request.top_via
+    if via is None or not via.has_param("rport"):
+        return
+    params = [(name, value) for name, value in via.params if name.lower() not in ("rport", "received")]
+    params += [("received", source[0]), ("rport", str(source[1]))]
+    values = request.headers.get_all("Via")
+    request.headers.set("Via", str(replace(via, params=tuple(params))))
+    for value in values[1:]:
+        request.headers.add("Via", value)
 
 
 def _unacceptable(request: Request) -> tuple[int, str] | None:
