@@ -23,7 +23,7 @@ from .clock import FrameClock
 from .g711 import decode_alaw, decode_mulaw, encode_alaw, encode_mulaw
 from .receive_buffer import ReceiveBuffer
 from .rtcp import ReceptionStats, Report, RtcpError, SenderInfo, build_report, ntp_now, parse_rtcp
-from .rtp import RtpError, RtpPacket, parse_rtp
+from .rtp import RTP_HEADER, RtpError, RtpPacket, parse_rtp
 from .telephone_event import EventError, EventReceiver, digit_packets
 
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
@@ -147,6 +147,8 @@ class RtpSession(asyncio.DatagramProtocol):
             if packet is not None and packet.payload_type == self.payload_type:
                 pcm = self.decode(packet.payload)
                 self._packet_samples = len(pcm) or FRAME_SAMPLES
+                if not self._heard_samples and len(pcm) == FRAME_SAMPLES:
+                    return pcm  # the common case: one 20 ms packet is the frame
             else:  # a lost packet, or a digit's packet: silence for as long as a packet lasts
                 pcm = np.zeros(self._packet_samples, dtype=np.int16)
             self._heard.append(pcm)
@@ -173,8 +175,9 @@ class RtpSession(asyncio.DatagramProtocol):
     def _send(self, payload_type: int, timestamp: int, payload: bytes, *, marker: bool = False) -> None:
         if self._transport is None:
             return
-        packet = RtpPacket(payload_type, self.sequence, timestamp, self.ssrc, payload, marker=marker)
-        self._transport.sendto(packet.to_bytes(), self.remote)
+        second = payload_type | 0x80 if marker else payload_type
+        header = RTP_HEADER.pack(0x80, second, self.sequence, timestamp & 0xFFFFFFFF, self.ssrc)
+        self._transport.sendto(header + payload, self.remote)
         self.sequence = (self.sequence + 1) & 0xFFFF
         self.stats.sent += 1
         self._octets_sent += len(payload)

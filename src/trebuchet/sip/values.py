@@ -52,11 +52,30 @@ def split_list_strict(value: str, what: str) -> list[str]:
     return out
 
 
+class _WithParams:
+    """Header parameters (``;branch=…``, ``;tag=…``) of a structured header value, looked up by name."""
+
+    __slots__ = ()
+    params: Params
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, tuple):
+            object.__setattr__(self, "params", _as_params(self.params))
+
+    def param(self, name: str) -> str | None:
+        """Value of a parameter (case-insensitive name); None if absent or valueless."""
+        return find_param(self.params, name)[1]
+
+    def has_param(self, name: str) -> bool:
+        """Whether the parameter is present, with or without a value (``;rport``)."""
+        return find_param(self.params, name)[0]
+
+
 # --------------------------------------------------------------------------- Via
 
 
 @dataclass(frozen=True, slots=True)
-class Via:
+class Via(_WithParams):
     """One Via value: ``SIP/2.0/UDP host:port;branch=...`` (RFC 3261 §20.42)."""
 
     transport: str
@@ -66,17 +85,6 @@ class Via:
     protocol: str = "SIP"
     version: str = "2.0"
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.params, tuple):
-            object.__setattr__(self, "params", _as_params(self.params))
-
-    def param(self, name: str) -> str | None:
-        """Value of a Via parameter (case-insensitive name); None if absent or valueless."""
-        return find_param(self.params, name)[1]
-
-    def has_param(self, name: str) -> bool:
-        """Whether the parameter is present, with or without a value (``;rport``)."""
-        return find_param(self.params, name)[0]
 
     @property
     def branch(self) -> str | None:
@@ -155,7 +163,7 @@ def parse_via_values(lines: list[str]) -> list[Via]:
 
 
 @dataclass(frozen=True, slots=True)
-class NameAddr:
+class NameAddr(_WithParams):
     """``"Display" <uri>;params`` as used by From, To, Contact, Route and Record-Route.
 
     ``display_name`` is None when absent and is stored decoded (no quotes, no backslashes).
@@ -166,16 +174,6 @@ class NameAddr:
     display_name: str | None = None
     params: Params = field(default=())
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.params, tuple):
-            object.__setattr__(self, "params", _as_params(self.params))
-
-    def param(self, name: str) -> str | None:
-        """Header parameter value (case-insensitive name); None if absent or valueless."""
-        return find_param(self.params, name)[1]
-
-    def has_param(self, name: str) -> bool:
-        return find_param(self.params, name)[0]
 
     @property
     def tag(self) -> str | None:
