@@ -85,7 +85,6 @@ class Via(_WithParams):
     protocol: str = "SIP"
     version: str = "2.0"
 
-
     @property
     def branch(self) -> str | None:
         """The transaction id; RFC 3261 branches start with the magic cookie ``z9hG4bK``."""
@@ -173,7 +172,6 @@ class NameAddr(_WithParams):
     uri: Uri
     display_name: str | None = None
     params: Params = field(default=())
-
 
     @property
     def tag(self) -> str | None:
