@@ -208,3 +208,35 @@ def test_rport_and_received_are_stamped_into_the_responses_via():
     top, inner = parse(raw).via
     assert (top.received, top.rport, top.branch) == ("127.0.0.1", peer_port, "z9hG4bKnat")
     assert inner.branch == "z9hG4bKinner" and inner.received is None
+
+
+def test_2xx_is_retransmitted_until_the_ack_arrives():
+    async def scenario() -> tuple[list[tuple[float, int]], float]:
+        agent = UserAgent(port=0, on_incoming=lambda call: call.answer(SDP))
+        peer = RawPeer()
+        await agent.start()
+        data = INVITE.format(port=agent.port, peer=peer.port, length=len(SDP)).encode() + SDP
+        began = asyncio.get_running_loop().time()
+        peer.send(data, agent.port)
+        await peer.collect(3.8)
+        replies = [(t - began, parse(raw)) for t, raw in peer.received]
+        ok = next(reply for _, reply in replies if reply.status == 200)
+        ack = (
+            f"ACK sip:agent@127.0.0.1:{agent.port} SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKack\r\n"
+            f"Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=r1\r\nTo: {ok.headers.get('To')}\r\n"
+            "Call-ID: retx@127.0.0.1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+        )
+        peer.send(ack.encode(), agent.port)
+        acked_at = asyncio.get_running_loop().time() - began
+        await peer.collect(4.5)
+        await agent.close()
+        return [(t - began, parse(raw).status) for t, raw in peer.received], acked_at
+
+    received, acked_at = asyncio.run(scenario())
+    oks = [t for t, status in received if status == 200]
+    assert (
+        len([t for t in oks if t < acked_at]) == 4
+    )  # sent at once, then after 0.5, 1.5 and 3.5 s (T1 doubling)
+    assert all(abs(t - want) < 0.25 for t, want in zip(oks, [0, 0.5, 1.5, 3.5], strict=False)), oks
+    assert [t for t in oks if t > acked_at + 0.1] == []  # the ACK stopped them
