@@ -6,6 +6,7 @@ import json
 import struct
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 
@@ -207,3 +208,93 @@ def test_sipp_is_refused_busy():
     done = sipp("-sn", "uac", "-s", "agent", f"127.0.0.1:{port}")
     assert done.returncode != 0  # sipp's uac expects 200; what it got instead is in its error log
     assert {"event": "rejected", "status": 486} in events(callee)
+
+
+def test_the_phone_calls_sipp_which_echoes_our_tone_back(tmp_path):
+    recording = tmp_path / "echo.wav"
+    port = free_port()
+    echo = subprocess.Popen(
+        [
+            "sipp",
+            "-sn",
+            "uas",
+            "-rtp_echo",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-mp",
+            str(free_port()),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "30",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        caller = phone(
+            "--sip",
+            "127.0.0.1:0",
+            "--dial",
+            f"sip:echo@127.0.0.1:{port}",
+            "--tone",
+            "700",
+            "--record",
+            str(recording),
+            "--hangup-after",
+            "2",
+        )
+        assert [e["event"] for e in events(caller)][-2:] == ["ended", "recorded"]
+        assert echo.wait(timeout=15) == 0  # sipp's uas saw a complete call: INVITE, ACK, BYE
+    finally:
+        if echo.poll() is None:
+            echo.kill()
+    heard = read_wav(recording)
+    assert abs(dominant_frequency(heard) - 700) < 5  # our tone went out as RTP and came back
+
+
+def test_the_phone_registers_with_digest(tmp_path):
+    port = free_port()
+    registrar = subprocess.Popen(
+        [
+            "sipp",
+            "-sf",
+            str(SCENARIOS / "registrar_digest.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "20",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        registering = phone(
+            "--sip",
+            "127.0.0.1:0",
+            "--register",
+            f"sip:127.0.0.1:{port}",
+            "--user",
+            "alice",
+            "--password",
+            "wonderland",
+            "--dial",
+            f"sip:nobody@127.0.0.1:{free_port()}",
+            "--count",
+            "0",
+        )
+        seen = events(registering)
+        assert {"event": "registered", "status": 200} in seen
+        assert registrar.wait(timeout=15) == 0
+    finally:
+        if registrar.poll() is None:
+            registrar.kill()
