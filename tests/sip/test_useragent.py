@@ -240,3 +240,31 @@ def test_2xx_is_retransmitted_until_the_ack_arrives():
     )  # sent at once, then after 0.5, 1.5 and 3.5 s (T1 doubling)
     assert all(abs(t - want) < 0.25 for t, want in zip(oks, [0, 0.5, 1.5, 3.5], strict=False)), oks
     assert [t for t in oks if t > acked_at + 0.1] == []  # the ACK stopped them
+
+
+def test_ended_calls_leave_no_trace_in_the_agents_tables():
+    async def scenario() -> list[int]:
+        callee = UserAgent(port=0, on_incoming=lambda call: call.answer(SDP))
+        caller = UserAgent(port=0)
+        await callee.start()
+        await caller.start()
+        call = caller.invite(f"sip:b@127.0.0.1:{callee.port}", from_uri="sip:a@127.0.0.1", sdp=SDP)
+        await next_event(call, "answered")
+        call.bye()
+        await asyncio.sleep(0.3)
+        incoming = next(iter(callee._dialogs.values()))
+        sizes_before = [
+            len(caller._owners),
+            len(caller._dialogs),
+            len(callee._dialogs),
+            len(callee._incoming),
+        ]
+        caller._forget(call)  # what _forget_later does 64*T1 after the end
+        callee._forget(incoming)
+        sizes_after = [len(caller._owners), len(caller._dialogs), len(callee._dialogs), len(callee._incoming)]
+        await caller.close()
+        await callee.close()
+        return sizes_before + sizes_after
+
+    before_and_after = asyncio.run(scenario())
+    assert before_and_after[:4] != [0, 0, 0, 0] and before_and_after[4:] == [0, 0, 0, 0]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .useragent import UserAgent
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS"
+ENDINGS = frozenset({"ended", "failed", "cancelled"})
 USER_AGENT = f"Trebuchet/{__version__}"
 
 
@@ -56,10 +57,13 @@ class Call:
     _auth_tried: bool = False
     _reinvite: Request | None = None  # our re-INVITE in progress (hold, resume)
     _reinvite_ack: Request | None = None
+    _owner_keys: list[tuple[str, str]] = field(default_factory=list)  # our client transactions' keys
     _local_tag: str | None = None  # the To tag of our responses to an incoming INVITE
 
     def _emit(self, kind: str, **details: object) -> None:
         self.events.put_nowait(CallEvent(kind, **details))  # type: ignore[arg-type]
+        if kind in ENDINGS:
+            self.agent._forget_later(self)
 
     # -- outgoing calls ------------------------------------------------------------------------------
 

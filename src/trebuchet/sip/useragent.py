@@ -21,7 +21,7 @@ from .digest import DigestError, authorization, parse_challenge
 from .message import Request, Response
 from .transaction import Action, Address, Deliver, TimedOut, Transmit, client_key
 from .transaction_layer import TransactionLayer
-from .transaction_state import T2
+from .transaction_state import T1, T2
 from .transport import SipTransports
 from .uri import SipUri
 
@@ -151,13 +151,29 @@ class UserAgent:
     def _wake(self) -> None:
         self._wakeup.set()
 
+    def _forget_later(self, call: Call) -> None:
+        """Drop an ended call from our tables once late retransmissions can no longer need it (64*T1)."""
+        asyncio.get_running_loop().call_later(64 * T1, self._forget, call)
+
+    def _forget(self, call: Call) -> None:
+        for key in call._owner_keys:
+            if self._owners.get(key) is call:
+                del self._owners[key]
+        if call.dialog is not None and self._dialogs.get(call.dialog.id) is call:
+            del self._dialogs[call.dialog.id]
+        incoming = _server_id(call.invite)
+        if self._incoming.get(incoming) is call:
+            del self._incoming[incoming]
+
     def _via(self, transport: str) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"SIP/2.0/{transport.upper()} {host}:{self.port};branch={new_branch()};rport"
 
     def _send_request(self, request: Request, peer: Address, transport: str, call: Call | None) -> None:
         if call is not None:
-            self._owners[client_key(request)] = call
+            key = client_key(request)
+            self._owners[key] = call
+            call._owner_keys.append(key)
         self._carry_out(self.layer.send_request(request, peer, self._now(), reliable=transport == "tcp"))
 
     def _respond(self, request: Request, response: Response) -> None:
