@@ -79,10 +79,19 @@ class Call:
             ("CSeq", f"{self.invite.cseq.number if self.invite.cseq else 1} CANCEL"),
         ]
         self.agent._send_request(Request("CANCEL", self.invite.uri, headers), self.peer, self.transport, self)
+        # §9.1: without a final response 64*T1 after the CANCEL, the INVITE is given up for good.
+        asyncio.get_running_loop().call_later(64 * T1, self._cancel_unanswered)
+
+    def _cancel_unanswered(self) -> None:
+        if self.state in ("calling", "ringing"):
+            self.state = "ended"
+            self._emit("cancelled", status=408, reason="no final response after CANCEL")
 
     # -- incoming calls ------------------------------------------------------------------------------
 
     def ring(self) -> None:
+        if self.direction != "in" or self.state != "calling":
+            return
         self.agent._respond(self.invite, self._response(180))
         self.state = "ringing"
 
