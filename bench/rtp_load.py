@@ -21,7 +21,7 @@ import uvloop
 
 from trebuchet.media.clock import FrameClock
 from trebuchet.media.ports import free_port_pair
-from trebuchet.media.session import RtpSession, open_session
+from trebuchet.media.session import RtpSession, SessionGroup, open_session
 from trebuchet.media.wav import Tone
 
 
@@ -32,6 +32,7 @@ def cpu_seconds() -> float:
 
 async def stack(sessions: int, seconds: float) -> dict[str, float]:
     clock = FrameClock()
+    group = SessionGroup(clock)
     made: list[RtpSession] = []
     for _ in range(sessions // 2):
         frame = Tone(440)()
@@ -41,7 +42,7 @@ async def stack(sessions: int, seconds: float) -> dict[str, float]:
             a_port, b_port = free_port_pair(), free_port_pair()
             try:
                 a = await open_session(
-                    clock,
+                    group,
                     ("127.0.0.1", a_port),
                     remote=("127.0.0.1", b_port),
                     source=lambda f=frame: f,
@@ -51,14 +52,13 @@ async def stack(sessions: int, seconds: float) -> dict[str, float]:
                 continue
             try:
                 b = await open_session(
-                    clock,
+                    group,
                     ("127.0.0.1", b_port),
                     remote=("127.0.0.1", a_port),
                     source=lambda f=frame: f,
                     **options,
                 )
             except OSError:
-                clock.remove(a)
                 a.close()
                 continue
             made += [a, b]

@@ -195,6 +195,10 @@ def test_missing_or_wrong_credentials_are_401(server, user):
     garbage = {"Authorization": "Basic !!!"}
     with httpx.Client(base_url=server.base_url) as raw:
         assert_error(raw.get(calls_path(user), headers=garbage), 401, "authentication-failed")
+        nul = base64.b64encode(b"\x00t:secret").decode()
+        assert_error(
+            raw.get(calls_path(user), headers={"Authorization": f"Basic {nul}"}), 401, "authentication-failed"
+        )
         token = base64.b64encode(b"no-colon").decode()
         assert_error(
             raw.get(calls_path(user), headers={"Authorization": f"Basic {token}"}),
@@ -352,6 +356,8 @@ def test_update_validation(api, user):
 
 def test_missing_resources_are_404(api, user):
     assert_error(api.get(f"{calls_path(user)}/c-nosuchcall"), 404, "call-not-found")
+    assert_error(api.get(f"{calls_path(user)}/%00"), 404, "call-not-found")  # junk never reaches the database
+    assert_error(api.get(calls_path(user), params={"from": "+1\x00"}), 400, "validation-error", "from")
     assert_error(api.get(f"{calls_path(user)}/c-nosuchcall/events"), 404, "call-not-found")
     call_id = created_id(create(api, user))
     assert_error(api.get(f"{calls_path(user)}/{call_id}/events/ce-nope"), 404, "resource-not-found")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from .support import SEED_PARAMETERS
@@ -72,6 +72,7 @@ def test_update_call_with_random_bodies(api, user, body):
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(query=queries, call_id=ids)
+@example(query={"from": "\x00", "to": "\x00"}, call_id="\x00")  # NUL once reached PostgreSQL: a 500
 def test_reads_with_random_queries_and_ids(api, user, query, call_id):
     assert_answered(api.get(calls_path(user), params=query))
     quoted = quote(call_id, safe="")

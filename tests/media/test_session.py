@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from trebuchet.media import FRAME_SAMPLES, SAMPLE_RATE
 from trebuchet.media.clock import FrameClock
 from trebuchet.media.ports import free_port_pair
-from trebuchet.media.session import open_session
+from trebuchet.media.session import SessionGroup, open_session
 
 from ..support import free_port
 
@@ -26,13 +27,14 @@ def tone_source(frequency: float):
     return next_frame
 
 
-async def _call(seconds: float) -> dict[str, object]:
+async def _call(seconds: float, grouped: bool) -> dict[str, object]:
     clock = FrameClock()
+    runner = SessionGroup(clock) if grouped else clock
     port_a, port_b = free_port_pair(), free_port_pair()
     heard_by_b: list[np.ndarray] = []
     digits_at_b: list[str] = []
     a = await open_session(
-        clock,
+        runner,
         ("127.0.0.1", port_a),
         rtcp_interval=0.3,
         codec="PCMA",
@@ -43,7 +45,7 @@ async def _call(seconds: float) -> dict[str, object]:
     )
     # B was told the wrong port for A: symmetric RTP must find A by A's packets.
     b = await open_session(
-        clock,
+        runner,
         ("127.0.0.1", port_b),
         rtcp_interval=0.3,
         codec="PCMA",
@@ -63,8 +65,9 @@ async def _call(seconds: float) -> dict[str, object]:
     return {"heard": np.concatenate(heard_by_b), "digits": digits_at_b, "a": a, "b": b, "clock": clock}
 
 
-def test_tone_digits_and_symmetric_rtp_on_loopback():
-    result = asyncio.run(_call(1.0))
+@pytest.mark.parametrize("grouped", [False, True], ids=["own-tick", "session-group"])
+def test_tone_digits_and_symmetric_rtp_on_loopback(grouped):
+    result = asyncio.run(_call(1.0, grouped))
     heard = result["heard"]
     audio = heard[np.abs(heard) > 0]
     assert len(audio) >= SAMPLE_RATE // 2  # at least half a second of the tone got through

@@ -52,7 +52,7 @@ class Authenticator:
             )
         except (binascii.Error, UnicodeDecodeError):
             raise authentication_failed("The Authorization header is not valid HTTP Basic") from None
-        if not sep or not token:
+        if not sep or not token or not token.isprintable() or len(token) > 64:
             raise authentication_failed()
         user = await self._user_for(request, token)
         if user is None or not user.check_secret(secret):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..media.clock import FrameClock
 from ..media.ports import free_port_pair
-from ..media.session import RtpSession, open_session
+from ..media.session import RtpSession, SessionGroup, open_session
 from ..media.wav import Player, Tone, read_wav, write_wav
 from ..sip import sdp
 from ..sip.call import Call
@@ -52,6 +52,7 @@ class Phone:
     def __init__(self, options: PhoneOptions) -> None:
         self.options = options
         self.clock = FrameClock()
+        self.media = SessionGroup(self.clock)
         self.agent = UserAgent(
             host=options.sip[0], port=options.sip[1], user="phone", on_incoming=self._incoming
         )
@@ -161,7 +162,7 @@ class Phone:
         elif self.options.tone is not None:
             source = Tone(self.options.tone)
         return await open_session(
-            self.clock,
+            self.media,
             (self.agent.host, rtp_port),
             codec=negotiated.codec,
             payload_type=negotiated.payload_type,
@@ -187,7 +188,6 @@ class Phone:
 
     def _close(self, session: RtpSession | None) -> None:
         if session is not None:
-            self.clock.remove(session)
             session.close()
 
     def _call_done(self) -> None:

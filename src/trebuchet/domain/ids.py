@@ -37,3 +37,16 @@ def random_base32(n_bytes: int = 15) -> str:
 def new_id(kind: str) -> str:
     """A fresh id for a resource of the given kind (a key of PREFIXES)."""
     return PREFIXES[kind] + random_base32()
+
+
+def is_plausible_id(text: str) -> bool:
+    """Whether `text` could be an id we issued (a prefix and base32), so junk never reaches a query."""
+    prefix, sep, rest = text.partition("-")
+    return (
+        bool(sep)
+        and prefix.isalpha()
+        and prefix.islower()
+        and 0 < len(rest) <= 64
+        and rest.isalnum()
+        and rest.isascii()
+    )

@@ -23,7 +23,7 @@ from ..domain.call_state import REQUESTED_STATE_INPUT, Input, InvalidTransition,
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError, validation_error
 from ..domain.events import answer_event, hangup_event, timeout_event
-from ..domain.ids import new_id
+from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
 from ..metrics import CALL_TRANSITIONS, CALLS_CREATED
 from ..store import calls as call_store
@@ -189,6 +189,8 @@ class CallService:
     # -- reading ----------------------------------------------------------------------------------------
 
     async def get(self, user: User, call_id: str) -> Call:
+        if not is_plausible_id(call_id):
+            raise call_not_found(call_id)
         async with self.db.read() as conn:
             call = await call_store.get_call(conn, call_id, user.id)
         if call is None:

@@ -12,6 +12,7 @@ from ...domain.call import call_resource, parse_create_call, parse_update_call
 from ...domain.clock import iso, parse_iso
 from ...domain.coerce import as_enum
 from ...domain.errors import ApiError, validation_error
+from ...domain.ids import is_plausible_id
 from ...domain.user import User
 from ...engine.calls import IdempotentRequest
 from ...store import call_events
@@ -80,6 +81,9 @@ async def list_calls(
     page: str | None = Query(None, description="0-based page number (default 0)"),
     size: str | None = Query(None, description="Page size (default 25, at most 1000)"),
 ) -> Response:
+    for name, value in (("from", from_), ("to", to), ("bridgeId", bridgeId), ("conferenceId", conferenceId)):
+        if value is not None and not value.isprintable():
+            raise validation_error(name, "must not contain control characters")
     where = call_store.CallFilter(from_=from_, to=to, bridge_id=bridgeId, conference_id=conferenceId)
     if sortOrder is not None:
         where.descending = as_enum(sortOrder, "sortOrder", ("asc", "desc")) == "desc"
@@ -184,8 +188,10 @@ async def get_call_event(
     user: User = Depends(current_user),
 ) -> Response:
     await request.app.state.calls.get(user, callId)  # 404 unless it is the user's
-    async with request.app.state.db.read() as conn:
-        row = await call_events.get_timeline_event(conn, callId, callEventId)
+    row = None
+    if is_plausible_id(callEventId):
+        async with request.app.state.db.read() as conn:
+            row = await call_events.get_timeline_event(conn, callId, callEventId)
     if row is None:
         raise ApiError(
             404, "resource-not-found", f"The event {callEventId} of call {callId} could not be found"

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ...domain.clock import iso
 from ...domain.errors import ApiError
+from ...domain.ids import is_plausible_id
 from ...domain.user import User
 from ...store import user_errors
 from ..auth import current_user
@@ -50,8 +51,10 @@ async def list_errors(
     "/errors/{errorId}", summary="Get one error", response_model=UserErrorResource, responses=ERROR_RESPONSES
 )
 async def get_error(request: Request, errorId: str, user: User = Depends(current_user)) -> Response:
-    async with request.app.state.db.read() as conn:
-        row = await user_errors.get_error(conn, user.id, errorId)
+    row = None
+    if is_plausible_id(errorId):
+        async with request.app.state.db.read() as conn:
+            row = await user_errors.get_error(conn, user.id, errorId)
     if row is None:
         raise ApiError(404, "user-error-not-found", f"The error {errorId} could not be found")
     return json_response(_resource(row))
