@@ -112,12 +112,13 @@ def test_rejected_call(tmp_path):
     assert {"event": "rejected", "status": 486} in events(callee)
 
 
-def test_recording_is_a_proper_wav(tmp_path):
+def test_recording_is_a_proper_wav_and_rtp_uses_the_given_port_range(tmp_path):
     recording = tmp_path / "r.wav"
-    callee = phone("--sip", "127.0.0.1:0", "--record", str(recording))
+    callee = phone("--sip", "127.0.0.1:0", "--record", str(recording), "--rtp-ports", "41000-41099")
     port = listening_port(callee)
     events(phone("--sip", "127.0.0.1:0", "--dial", f"sip:x@127.0.0.1:{port}", "--hangup-after", "0.5"))
-    events(callee)
+    answered = next(e for e in events(callee) if e["event"] == "answered")
+    assert 41000 <= answered["rtp_port"] <= 41098 and answered["rtp_port"] % 2 == 0
     with wave.open(str(recording)) as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
 

@@ -193,9 +193,13 @@ def phone(
     user: Annotated[str | None, typer.Option("--user", help="User for REGISTER and Digest")] = None,
     password: Annotated[str | None, typer.Option("--password", help="Password for Digest")] = None,
     count: Annotated[int, typer.Option("--count", help="Handle N calls, then exit")] = 1,
+    rtp_ports: Annotated[
+        str | None, typer.Option("--rtp-ports", help="LOW-HIGH range for RTP (default: any free ports)")
+    ] = None,
 ) -> None:
     """A SIP phone on Trebuchet's stack; prints each event as a JSON line."""
     from ..config import split_addr
+    from ..media.ports import PortRange
     from .phone import PhoneOptions, run_phone
 
     headers = []
@@ -220,6 +224,7 @@ def phone(
         user=user,
         password=password,
         count=count,
+        rtp_ports=PortRange.parse(rtp_ports) if rtp_ports else None,
     )
     raise typer.Exit(run_phone(options))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..media.clock import FrameClock
-from ..media.ports import free_port_pair
+from ..media.ports import PortRange, free_port_pair
 from ..media.session import RtpSession, SessionGroup, open_session
 from ..media.wav import Player, Tone, read_wav, write_wav
 from ..sip import sdp
@@ -42,6 +42,7 @@ class PhoneOptions:
     user: str | None = None
     password: str | None = None
     count: int = 1
+    rtp_ports: PortRange | None = None  # None: any free pair of ports
 
 
 def emit(event: str, **fields: object) -> None:
@@ -89,7 +90,7 @@ class Phone:
     # -- calls -------------------------------------------------------------------------------------------
 
     async def _dial(self, uri: str) -> None:
-        rtp_port = free_port_pair(self.agent.host)
+        rtp_port = self._rtp_port()
         offer = sdp.make_offer(self.agent.host, rtp_port, session_id=random.getrandbits(31))
         call = self.agent.invite(
             uri, from_uri=self.options.from_uri, sdp=offer.to_bytes(), headers=self.options.headers
@@ -129,7 +130,7 @@ class Phone:
             if call.state == "ended":
                 emit("cancelled")
                 return
-            rtp_port = free_port_pair(self.agent.host)
+            rtp_port = self._rtp_port()
             try:
                 answer, negotiated = sdp.answer(
                     sdp.parse_sdp(call.remote_sdp),
@@ -145,7 +146,7 @@ class Phone:
                 sdp.parse_sdp(offer), self.agent.host, rtp_port, session_id=1, version=2
             )[0].to_bytes()
             call.answer(answer.to_bytes())
-            emit("answered", codec=negotiated.codec)
+            emit("answered", codec=negotiated.codec, rtp_port=rtp_port)
             session = await self._media(call, negotiated, rtp_port)
             asyncio.get_running_loop().create_task(self._after_answer(call, session))
             while (event := await call.events.get()).kind != "ended":
@@ -186,9 +187,15 @@ class Phone:
             if call.state == "active":
                 call.bye()
 
+    def _rtp_port(self) -> int:
+        """An RTP port from --rtp-ports, or any free even/odd pair when no range was given."""
+        return self.options.rtp_ports.take() if self.options.rtp_ports else free_port_pair(self.agent.host)
+
     def _close(self, session: RtpSession | None) -> None:
         if session is not None:
             session.close()
+            if self.options.rtp_ports is not None:
+                self.options.rtp_ports.give_back(session.local_port)
 
     def _call_done(self) -> None:
         self.finished += 1

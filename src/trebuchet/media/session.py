@@ -95,11 +95,13 @@ class RtpSession(asyncio.DatagramProtocol):
         self._octets_sent = 0
         self._next_report = 0.0
         self.runner: FrameClock | SessionGroup | None = None  # what ticks this session
+        self.local_port = 0
 
     # -- asyncio ---------------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
+        self.local_port = transport.get_extra_info("sockname")[1]
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if self._learned and addr != self.remote:
