@@ -113,6 +113,7 @@ class ServerProcess:
     database_url: str
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    sip_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
 
@@ -126,6 +127,7 @@ class ServerProcess:
             "TREBUCHET_DATA_DIR": str(self.data_dir),
             "TREBUCHET_DATABASE_URL": self.database_url,
             "TREBUCHET_HTTP_ADDR": f"127.0.0.1:{self.port}",
+            "TREBUCHET_SIP_ADDR": f"127.0.0.1:{self.sip_port}",
             **self.env,
         }
 

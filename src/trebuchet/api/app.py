@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from .. import __version__
-from ..config import Settings
+from ..config import Settings, split_addr
 from ..domain import causes
 from ..engine.calls import CallService
 from ..events.dispatcher import Dispatcher
+from ..sip.useragent import UserAgent
 from ..store.database import Database
 from .auth import Authenticator
 from .errors import install_error_handlers
@@ -35,6 +36,16 @@ async def _recover(service: CallService, left_live: list[str]) -> None:
         log.exception("closing calls left live by an earlier run failed")
 
 
+async def _start_sip(settings: Settings) -> UserAgent:
+    """SIP on UDP and TCP at TREBUCHET_SIP_ADDR. It answers OPTIONS (so monitors and trunks see a live
+    server); INVITEs get 480 until the engine that joins calls to the API is built."""
+    host, port = split_addr(settings.sip_addr, 5060)
+    agent = UserAgent(host=host, port=port, on_incoming=lambda call: call.reject(480))
+    address = await agent.start()
+    log.info("SIP listening on %s:%s (UDP and TCP)", *address)
+    return agent
+
+
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.resolved_database_url)
     dispatcher = Dispatcher(db, concurrency=settings.callback_concurrency)
@@ -49,9 +60,12 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("closing %d call(s) left live by an earlier run", len(left_live))
         recovery = asyncio.create_task(_recover(service, left_live))
         dispatcher.start()
+        sip = await _start_sip(settings)
+        app.state.sip = sip
         try:
             yield
         finally:
+            await sip.close()
             await recovery
             ended = await service.close_calls(await service.live_call_ids(), causes.SYSTEM_SHUTDOWN)
             if ended:
