@@ -13,8 +13,10 @@ from trebuchet.sip.call import Call
 from trebuchet.sip.sdp import answer, make_offer, parse_sdp
 from trebuchet.sip.useragent import UserAgent
 
-from ..support import free_port
+from ..support import ROOT, free_port
 from .test_sipp import SCENARIOS, SDP, finished, next_event, start_sipp
+
+RFC4475 = ROOT / "tests" / "data" / "rfc4475"
 
 
 class RawPeer:
@@ -268,3 +270,54 @@ def test_ended_calls_leave_no_trace_in_the_agents_tables():
 
     before_and_after = asyncio.run(scenario())
     assert before_and_after[:4] != [0, 0, 0, 0] and before_and_after[4:] == [0, 0, 0, 0]
+
+
+def test_a_storm_of_mutated_datagrams_leaves_the_agent_answering(caplog):
+    """Random damage to real messages, over the wire: nothing escapes into the loop, OPTIONS still works."""
+    import random
+
+    seeds = [
+        INVITE.format(port=5060, peer=9, length=len(SDP)).encode() + SDP,
+        (RFC4475 / "wsinv.sip").read_bytes(),
+        (RFC4475 / "esc01.sip").read_bytes(),
+    ]
+    rng = random.Random(3261)
+
+    def mutate(data: bytes) -> bytes:
+        buf = bytearray(data)
+        for _ in range(rng.randint(1, 6)):
+            position = rng.randrange(len(buf))
+            choice = rng.random()
+            if choice < 0.4:
+                buf[position] = rng.randrange(256)
+            elif choice < 0.7:
+                del buf[position : position + rng.randint(1, 20)]
+            else:
+                buf[position:position] = rng.choice([b"\r\n", b":", b";", b",", b"<", b"\x00", b" "])
+        return bytes(buf)
+
+    async def scenario() -> tuple[int, object]:
+        agent, peer = UserAgent(port=0, on_incoming=lambda call: call.reject(486)), RawPeer()
+        await agent.start()
+        for index in range(600):
+            peer.send(mutate(seeds[index % len(seeds)]), agent.port)
+            if index % 50 == 0:
+                await asyncio.sleep(0.01)
+        await peer.collect(0.5)
+        peer.received.clear()
+        options = (
+            "OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{peer.port};branch=z9hG4bKafter\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:n@x>;tag=n\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: after@x\r\n"
+            "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        )
+        peer.send(options.encode(), agent.port)
+        await peer.collect(0.5)
+        stats = agent.transports.stats
+        await agent.close()
+        return [parse(raw).status for _, raw in peer.received], stats
+
+    statuses, stats = asyncio.run(scenario())
+    assert statuses == [200]
+    assert stats.malformed > 0  # the storm really was malformed in part
+    assert not [r for r in caplog.records if "handler failed" in r.getMessage()]  # no exception escaped
