@@ -47,7 +47,6 @@ class Created:
 
     call_id: str
     location: str
-    replayed: bool = False
 
 
 class _KeyedLocks:
@@ -170,7 +169,7 @@ class CallService:
                 f"The Idempotency-Key {idem.key} was already used with a different request body",
             )
         location = earlier.location or ""
-        return Created(location.rsplit("/", 1)[-1], location, replayed=True)
+        return Created(location.rsplit("/", 1)[-1], location)
 
     @staticmethod
     async def _check_references(conn: AsyncConnection, user: User, spec: CreateCall) -> None:

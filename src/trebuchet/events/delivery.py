@@ -103,16 +103,16 @@ async def _attempt(client: httpx.AsyncClient, event: PendingCallback, target: Ca
         async with asyncio.timeout(event.timeout_ms / 1000):
             response = await _send(client, method, url, headers, body)
     except TimeoutError:
-        return Attempt(target.display, False, "rt", f"no answer within {event.timeout_ms} ms")
+        return Attempt(target.url, False, "rt", f"no answer within {event.timeout_ms} ms")
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        return Attempt(target.display, False, "ct", f"connection failed: {exc.__class__.__name__}")
+        return Attempt(target.url, False, "ct", f"connection failed: {exc.__class__.__name__}")
     except httpx.HTTPError as exc:
-        return Attempt(target.display, False, "rt", f"request failed: {exc.__class__.__name__}: {exc}")
+        return Attempt(target.url, False, "rt", f"request failed: {exc.__class__.__name__}: {exc}")
     status = response.status_code
     if 200 <= status < 300:
-        return Attempt(target.display, True, "ok", f"HTTP {status}")
+        return Attempt(target.url, True, "ok", f"HTTP {status}")
     kind = f"{status // 100}xx"
-    return Attempt(target.display, False, kind, f"HTTP {status}")
+    return Attempt(target.url, False, kind, f"HTTP {status}")
 
 
 LEASE_MARGIN = 3.0

@@ -26,14 +26,9 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class CallbackTarget:
-    url: str  # without credentials and fragment
+    url: str  # without credentials and fragment: safe to show in logs and /errors
     authorization: str | None
     retry: RetryPolicy
-
-    @property
-    def display(self) -> str:
-        """The URL as it may be shown in logs and /errors: no credentials."""
-        return self.url
 
 
 def parse_target(raw: str) -> CallbackTarget:

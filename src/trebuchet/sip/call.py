@@ -149,22 +149,35 @@ class Call:
         self.agent._send_request(request, (host, port), transport, self)
 
     def _response(self, status: int, *, body: bytes = b"", contact: bool = False) -> Response:
-        to = self.invite.headers.get("To") or ""
-        if ";tag=" not in to and status > 100:
+        """A response to our INVITE, with the one To tag this side of the dialog uses."""
+        if status > 100:
             self._local_tag = self._local_tag or new_tag()
-            to = f"{to};tag={self._local_tag}"
-        headers = [("Via", via) for via in self.invite.headers.get_all("Via")]
-        headers += [("Record-Route", rr) for rr in self.invite.headers.get_all("Record-Route")]
-        headers += [
-            ("From", self.invite.headers.get("From") or ""),
-            ("To", to),
-            ("Call-ID", self.invite.headers.get("Call-ID") or ""),
-            ("CSeq", self.invite.headers.get("CSeq") or ""),
-        ]
-        if contact:
-            headers.append(("Contact", self.agent.contact(self.transport)))
-            headers.append(("Allow", ALLOW))
-        headers.append(("User-Agent", USER_AGENT))
+        extra = [("Contact", self.agent.contact(self.transport)), ("Allow", ALLOW)] if contact else []
         if body:
-            headers.append(("Content-Type", "application/sdp"))
-        return Response(status, headers=headers, body=body)
+            extra.append(("Content-Type", "application/sdp"))
+        return reply(self.invite, status, to_tag=self._local_tag, extra=extra, body=body, record_route=True)
+
+
+def reply(
+    request: Request,
+    status: int,
+    extra: list[tuple[str, str]] | None = None,
+    *,
+    body: bytes = b"",
+    to_tag: str | None = None,
+    record_route: bool = False,
+) -> Response:
+    """A response echoing the request's Via (and Record-Route, for a dialog-creating answer), From, To
+    (tagged with `to_tag`, or a fresh tag), Call-ID and CSeq: those the request has."""
+    headers = [("Via", via) for via in request.headers.get_all("Via")]
+    if record_route:
+        headers += [("Record-Route", route) for route in request.headers.get_all("Record-Route")]
+    for name in ("From", "To", "Call-ID", "CSeq"):
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        if name == "To" and status > 100 and ";tag=" not in value:
+            value = f"{value};tag={to_tag or new_tag()}"
+        headers.append((name, value))
+    headers += [*(extra or []), ("User-Agent", USER_AGENT)]
+    return Response(status, headers=headers, body=body)

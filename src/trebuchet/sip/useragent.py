@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from .call import ALLOW, USER_AGENT, Call
+from .call import ALLOW, USER_AGENT, Call, reply
 from .dialog import Dialog, destination, new_branch, new_call_id, new_tag
 from .digest import DigestError, authorization, parse_challenge
 from .message import Request, Response
@@ -193,7 +193,7 @@ class UserAgent:
             elif isinstance(action, TimedOut):
                 waiter = self._waiters.pop(client_key(action.request), None)
                 if waiter is not None and not waiter.done():
-                    waiter.set_result(_reply(action.request, 408))
+                    waiter.set_result(reply(action.request, 408))
                 call = self._owners.get(client_key(action.request))
                 if (
                     call is not None
@@ -228,7 +228,7 @@ class UserAgent:
             "OPTIONS": self._on_options,
         }.get(message.method)
         if handler is None:
-            self._respond(message, _reply(message, 501, [("Allow", ALLOW)]))
+            self._respond(message, reply(message, 501, [("Allow", ALLOW)]))
             return
         handler(message)
 
@@ -344,7 +344,7 @@ class UserAgent:
         existing = self._dialog_of(invite)
         if invite.to is not None and invite.to.tag:
             if existing is None or existing.dialog is None or not existing.dialog.accepts(invite):
-                self._respond(invite, _reply(invite, 481))
+                self._respond(invite, reply(invite, 481))
                 return
             # A re-INVITE (hold, resume, new media): answer with our SDP, tell the application.
             existing.remote_sdp = invite.body
@@ -352,12 +352,12 @@ class UserAgent:
                 try:
                     existing.local_sdp = existing.on_offer(invite.body)
                 except ValueError:
-                    self._respond(invite, _reply(invite, 488))
+                    self._respond(invite, reply(invite, 488))
                     return
             extra = [("Contact", self.contact(existing.transport)), ("Allow", ALLOW)]
             if existing.local_sdp:
                 extra.append(("Content-Type", "application/sdp"))
-            self._respond(invite, _reply(invite, 200, extra, body=existing.local_sdp))
+            self._respond(invite, reply(invite, 200, extra, body=existing.local_sdp))
             existing._emit("reinvite", sdp=invite.body, message=invite)
             return
         call = Call(self, "in", invite, "udp", ("", 0), remote_sdp=invite.body)
@@ -365,7 +365,7 @@ class UserAgent:
         if server is not None:
             call.peer, call.transport = server.peer, "tcp" if server.reliable else "udp"
         self._incoming[_server_id(invite)] = call
-        self._respond(invite, _reply(invite, 100))
+        self._respond(invite, reply(invite, 100))
         if self.on_incoming is None:
             call.reject(480)
             return
@@ -381,9 +381,9 @@ class UserAgent:
     def _on_bye(self, bye: Request) -> None:
         call = self._dialog_of(bye)
         if call is None or call.dialog is None or not call.dialog.accepts(bye):
-            self._respond(bye, _reply(bye, 481))
+            self._respond(bye, reply(bye, 481))
             return
-        self._respond(bye, _reply(bye, 200))
+        self._respond(bye, reply(bye, 200))
         if call.state != "ended":
             call.state = "ended"
             call._final = None
@@ -393,16 +393,16 @@ class UserAgent:
         invite_transaction = self.layer.server_for(cancel, "INVITE")
         call = self._incoming.get(_server_id(cancel))
         if invite_transaction is None or call is None:
-            self._respond(cancel, _reply(cancel, 481))
+            self._respond(cancel, reply(cancel, 481))
             return
-        self._respond(cancel, _reply(cancel, 200))
+        self._respond(cancel, reply(cancel, 200))
         if call.state in ("calling", "ringing"):
             call.state = "ended"
             self._respond(call.invite, call._response(487))
             call._emit("cancelled", status=487, message=cancel)
 
     def _on_options(self, options: Request) -> None:
-        self._respond(options, _reply(options, 200, [("Allow", ALLOW), ("Accept", "application/sdp")]))
+        self._respond(options, reply(options, 200, [("Allow", ALLOW), ("Accept", "application/sdp")]))
 
     # -- timers ------------------------------------------------------------------------------------------
 
@@ -456,22 +456,6 @@ def _server_id(request: Request) -> tuple[str, str, str]:
     return (via.branch or "" if via else "", via.sent_by.lower() if via else "", request.call_id or "")
 
 
-def _reply(
-    request: Request, status: int, extra: list[tuple[str, str]] | None = None, body: bytes = b""
-) -> Response:
-    """A response echoing the request's Via, From, To (tagged), Call-ID and CSeq: those it has."""
-    headers = [("Via", via) for via in request.headers.get_all("Via")]
-    for name in ("From", "To", "Call-ID", "CSeq"):
-        value = request.headers.get(name)
-        if value is None:
-            continue
-        if name == "To" and status > 100 and ";tag=" not in value:
-            value = f"{value};tag={new_tag()}"
-        headers.append((name, value))
-    headers += [*(extra or []), ("User-Agent", USER_AGENT)]
-    return Response(status, headers=headers, body=body)
-
-
 def _stamp_via(request: Request, source: Address) -> None:
     """RFC 3581 / RFC 3261 §18.2.1: note in the top Via where the request really came from, so every
     response (which echoes the Via) tells a client behind a NAT its public address and port."""
@@ -503,6 +487,6 @@ def _unacceptable(request: Request) -> tuple[int, str] | None:
 
 
 def _stateless(request: Request, status: int, reason: str) -> Response:
-    response = _reply(request, status)
+    response = reply(request, status)
     response.reason = reason
     return response
