@@ -112,3 +112,33 @@ def test_udp_and_tcp_on_one_port_with_replies_on_the_same_path():
     assert result["reply"].startswith(b"SIP/2.0 400 ") and b"Call-ID: q" in result["reply"]
     assert result["pong"] == b"\r\n"
     assert result["stats_b"].rejected == 1
+
+
+def test_port_zero_tries_again_when_the_tcp_side_is_taken_and_a_fixed_port_fails_loudly():
+    async def scenario() -> tuple[int, bool]:
+        with socket.socket() as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            tcp.listen()
+            held = tcp.getsockname()[1]
+            fixed_failed = False
+            try:
+                await SipTransports(lambda m, s, t: None).start("127.0.0.1", held)
+            except OSError:
+                fixed_failed = True
+
+            class FirstPickTaken(SipTransports):
+                """The system's first pick for port 0 is a port whose TCP side someone holds."""
+
+                picks = 0
+
+                async def _bind(self, host: str, port: int) -> tuple[str, int]:
+                    self.picks += 1
+                    return await super()._bind(host, held if self.picks == 1 else port)
+
+            transports = FirstPickTaken(lambda m, s, t: None)
+            _, port = await transports.start("127.0.0.1", 0)
+            await transports.close()
+            return port if port != held and transports.picks == 2 else 0, fixed_failed
+
+    port, fixed_failed = asyncio.run(scenario())
+    assert port > 0 and fixed_failed

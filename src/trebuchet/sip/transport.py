@@ -47,12 +47,29 @@ class SipTransports:
         self._pending: dict[Address, asyncio.Task[_TcpConnection]] = {}
 
     async def start(self, host: str, port: int) -> Address:
-        """Listen on UDP and TCP at host:port (port 0 picks a free one, the same for both)."""
+        """Listen on UDP and TCP at host:port. Port 0 picks one free for both: the port the system gives
+        the UDP socket may already be held by a TCP socket, and then another is tried."""
+        for _ in range(20 if port == 0 else 1):
+            try:
+                return await self._bind(host, port)
+            except OSError:
+                if port != 0:
+                    raise
+                if self._udp is not None:
+                    self._udp.close()
+                    self._udp = None
+        raise OSError(f"no port on {host} is free for both UDP and TCP")
+
+    async def _bind(self, host: str, port: int) -> Address:
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
-        sock.bind((host, port))
+        try:
+            sock.bind((host, port))
+        except OSError:
+            sock.close()
+            raise
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=sock)
         self.local = sock.getsockname()[:2]
         self._tcp_server = await loop.create_server(
