@@ -163,3 +163,42 @@ idempotency_keys = sa.Table(
     sa.Column("location", sa.Text),
     sa.Column("created_time", UtcMillis, nullable=False),
 )
+
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("incoming_call_url", sa.Text),
+    sa.Column("incoming_call_url_callback_timeout", sa.Integer, nullable=False),
+    sa.Column("incoming_call_fallback_url", sa.Text),
+    sa.Column("incoming_message_url", sa.Text),
+    sa.Column("incoming_message_url_callback_timeout", sa.Integer, nullable=False),
+    sa.Column("incoming_message_fallback_url", sa.Text),
+    sa.Column("callback_http_method", sa.String(4), nullable=False),
+    sa.Column("auto_answer", sa.Boolean, nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Index("ix_applications_user", "user_id", "seq"),
+)
+
+# A number is held by one user of the whole server (UNIQUE number): inbound calls are routed by it.
+phone_numbers = sa.Table(
+    "phone_numbers",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("number", sa.String(16), nullable=False, unique=True),
+    sa.Column("national_number", sa.String(32)),
+    sa.Column("name", sa.String(256)),
+    sa.Column("application_id", sa.String(40), sa.ForeignKey("applications.id", ondelete="SET NULL")),
+    sa.Column("fallback_number", sa.String(16)),
+    sa.Column("city", sa.String(64)),
+    sa.Column("state", sa.String(64)),
+    sa.Column("price", sa.String(16), nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Index("ix_phone_numbers_user", "user_id", "seq"),
+    sa.Index("ix_phone_numbers_application", "application_id"),
+)
