@@ -8,7 +8,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from .support import SEED_PARAMETERS
+from .test_api_applications import apps_path, create_app
 from .test_api_calls import FROM, TO, calls_path, created_id
+from .test_api_phone_numbers import fresh_number, import_number, numbers_path
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,16 @@ def test_every_route_is_described(document):
         ("/v1/users/{userId}/calls/{callId}/transcriptions", "get"),
         ("/v1/users/{userId}/errors", "get"),
         ("/v1/users/{userId}/errors/{errorId}", "get"),
+        ("/v1/users/{userId}/applications", "get"),
+        ("/v1/users/{userId}/applications", "post"),
+        ("/v1/users/{userId}/applications/{applicationId}", "get"),
+        ("/v1/users/{userId}/applications/{applicationId}", "post"),
+        ("/v1/users/{userId}/applications/{applicationId}", "delete"),
+        ("/v1/users/{userId}/phoneNumbers", "get"),
+        ("/v1/users/{userId}/phoneNumbers", "post"),
+        ("/v1/users/{userId}/phoneNumbers/{numberId}", "get"),
+        ("/v1/users/{userId}/phoneNumbers/{numberId}", "post"),
+        ("/v1/users/{userId}/phoneNumbers/{numberId}", "delete"),
     }
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     assert described == expected
@@ -46,6 +58,15 @@ def test_every_route_is_described(document):
     assert set(body["required"]) == {"from", "to"}
     list_params = {p["name"] for p in document["paths"]["/v1/users/{userId}/calls"]["get"]["parameters"]}
     assert {"from", "to", "bridgeId", "conferenceId", "sortOrder", "page", "size"} <= list_params
+    numbers = document["paths"]["/v1/users/{userId}/phoneNumbers"]
+    number_params = {p["name"] for p in numbers["get"]["parameters"]}
+    assert {"applicationId", "state", "name", "city", "numberState", "page", "size"} <= number_params
+    for path, required in (
+        ("/v1/users/{userId}/applications", {"name"}),
+        ("/v1/users/{userId}/phoneNumbers", {"number"}),
+    ):
+        ref = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert set(document["components"]["schemas"][ref.rsplit("/", 1)[1]]["required"]) == required
 
 
 def _validator(document: dict, path: str, method: str, status: str) -> jsonschema.Validator:
@@ -58,12 +79,21 @@ def test_real_responses_match_their_schemas(document, api, user):
         api.post(calls_path(user), json={"from": FROM, "to": TO, "tag": "t", "sipHeaders": {"X-A": "b"}})
     )
     api.post(f"{calls_path(user)}/{call_id}", json={"state": "completed"})
+    app_id = created_id(create_app(api, user, incomingCallFallbackUrl="http://127.0.0.1:9/fb"))
+    number = fresh_number()
+    number_id = created_id(import_number(api, user, number, applicationId=app_id, name="n", city="Cary"))
     checks = [
         ("/v1/users/{userId}/calls/{callId}", f"{calls_path(user)}/{call_id}", "200"),
         ("/v1/users/{userId}/calls", calls_path(user), "200"),
         ("/v1/users/{userId}/calls/{callId}/events", f"{calls_path(user)}/{call_id}/events", "200"),
         ("/v1/users/{userId}/errors", f"/v1/users/{user.user_id}/errors", "200"),
         ("/v1/users/{userId}/calls/{callId}", f"{calls_path(user)}/c-missing", "404"),
+        ("/v1/users/{userId}/applications/{applicationId}", f"{apps_path(user)}/{app_id}", "200"),
+        ("/v1/users/{userId}/applications", apps_path(user), "200"),
+        ("/v1/users/{userId}/applications/{applicationId}", f"{apps_path(user)}/a-missing", "404"),
+        ("/v1/users/{userId}/phoneNumbers/{numberId}", f"{numbers_path(user)}/{number_id}", "200"),
+        ("/v1/users/{userId}/phoneNumbers", numbers_path(user), "200"),
+        ("/v1/users/{userId}/phoneNumbers/{numberId}", f"{numbers_path(user)}/n-missing", "404"),
     ]
     for template, url, status in checks:
         response = api.get(url)
@@ -71,3 +101,14 @@ def test_real_responses_match_their_schemas(document, api, user):
         _validator(document, template, "get", status).validate(response.json())
     refused = api.post(calls_path(user), json={"from": "bad", "to": TO})
     _validator(document, "/v1/users/{userId}/calls", "post", "400").validate(refused.json())
+    for name, url in (
+        ("ApplicationResource", f"{apps_path(user)}/{app_id}"),
+        ("PhoneNumberResource", f"{numbers_path(user)}/{number_id}"),
+    ):
+        described = set(document["components"]["schemas"][name]["properties"])
+        assert set(api.get(url).json()) <= described  # nothing sent that the document does not name
+    refused = create_app(api, user, incomingCallUrl=None)
+    _validator(document, "/v1/users/{userId}/applications", "post", "400").validate(refused.json())
+    duplicate = import_number(api, user, number)
+    assert duplicate.status_code == 409
+    _validator(document, "/v1/users/{userId}/phoneNumbers", "post", "409").validate(duplicate.json())

@@ -120,6 +120,91 @@ class UserErrorResource(BaseModel):
     details: list[UserErrorDetail]
 
 
+class CreateApplicationBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(max_length=256, description="A name of your choosing")
+    incomingCallUrl: str | None = Field(
+        None, description="http(s) URL for the events of inbound calls (this or incomingMessageUrl required)"
+    )
+    incomingCallUrlCallbackTimeout: IntIn = Field(None, description="Milliseconds (1-10000, default 10000)")
+    incomingCallFallbackUrl: str | None = Field(
+        None, description="http(s) URL tried when incomingCallUrl fails; needs incomingCallUrl"
+    )
+    incomingMessageUrl: str | None = Field(None, description="http(s) URL for messaging events")
+    incomingMessageUrlCallbackTimeout: IntIn = Field(
+        None, description="Milliseconds (1-10000, default 10000)"
+    )
+    incomingMessageFallbackUrl: str | None = Field(None, description="Needs incomingMessageUrl")
+    callbackHttpMethod: str | None = Field(None, description="GET or POST (default POST), any case")
+    autoAnswer: BoolIn = Field(None, description="Answer inbound calls automatically (default true)")
+
+
+class UpdateApplicationBody(BaseModel):
+    """Every property optional: those not sent (or sent as null) stay as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = Field(None, max_length=256)
+    incomingCallUrl: str | None = None
+    incomingCallUrlCallbackTimeout: IntIn = None
+    incomingCallFallbackUrl: str | None = None
+    incomingMessageUrl: str | None = None
+    incomingMessageUrlCallbackTimeout: IntIn = None
+    incomingMessageFallbackUrl: str | None = None
+    callbackHttpMethod: str | None = None
+    autoAnswer: BoolIn = None
+
+
+class ApplicationResource(BaseModel):
+    id: str
+    name: str
+    incomingCallUrl: str | None = None
+    incomingCallUrlCallbackTimeout: int
+    incomingCallFallbackUrl: str | None = None
+    incomingMessageUrl: str | None = None
+    incomingMessageUrlCallbackTimeout: int
+    incomingMessageFallbackUrl: str | None = None
+    callbackHttpMethod: Literal["GET", "POST"]
+    autoAnswer: bool
+
+
+class CreatePhoneNumberBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    number: str = Field(description="The E.164 number to import", examples=["+19195551212"])
+    name: str | None = Field(None, max_length=256)
+    applicationId: str | None = Field(None, description="One of your applications, for inbound calls")
+    fallbackNumber: str | None = Field(
+        None, description="E.164 number inbound calls go to when the callback and fallback both fail"
+    )
+    city: str | None = Field(None, max_length=64, description="Beyond Catapult: where the number is")
+    state: str | None = Field(None, max_length=64, description="Beyond Catapult: where the number is")
+
+
+class UpdatePhoneNumberBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = Field(None, max_length=256)
+    applicationId: str | None = Field(None, description='One of your applications; "" detaches')
+    fallbackNumber: str | None = Field(None, description='E.164 number; "" removes it')
+
+
+class PhoneNumberResource(BaseModel):
+    id: str
+    number: str
+    nationalNumber: str | None = None
+    name: str | None = None
+    applicationId: str | None = None
+    application: str | None = None
+    fallbackNumber: str | None = None
+    city: str | None = None
+    state: str | None = None
+    price: str
+    createdTime: str
+    numberState: Literal["enabled", "released"]
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unreachable"]
@@ -146,4 +231,11 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-REQUEST_MODELS: tuple[type[BaseModel], ...] = (CreateCallBody, UpdateCallBody)
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    CreateCallBody,
+    UpdateCallBody,
+    CreateApplicationBody,
+    UpdateApplicationBody,
+    CreatePhoneNumberBody,
+    UpdatePhoneNumberBody,
+)
