@@ -116,6 +116,10 @@ class ServerProcess:
     sip_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    # E.164 calls go to a trunk; by default a `trebuchet phone` that rings and never answers, so a
+    # test's call stays `started` until it is hung up (or its callTimeout passes).
+    ringing_trunk: bool = True
+    trunk: subprocess.Popen[str] | None = None
 
     @property
     def base_url(self) -> str:
@@ -132,6 +136,10 @@ class ServerProcess:
         }
 
     def start(self) -> ServerProcess:
+        if self.ringing_trunk and "TREBUCHET_TRUNK_URI" not in self.env and self.trunk is None:
+            self.trunk = start_phone("--answer-after", "3600", "--count", "1000000")
+            self.env["TREBUCHET_TRUNK_URI"] = f"sip:127.0.0.1:{phone_port(self.trunk)}"
+            drain(self.trunk)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "trebuchet", "serve"],
             stdout=subprocess.PIPE,
@@ -157,16 +165,21 @@ class ServerProcess:
         for line in proc.stdout:
             self.output.append(line)
 
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc is None:
-            return 0
-        self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self.proc = None
+    def stop(self, sig: int = signal.SIGTERM, *, keep_trunk: bool = False) -> int:
+        code = 0
+        if self.proc is not None:
+            self.proc.send_signal(sig)
+            try:
+                code = self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                code = self.proc.wait()
+            self.proc = None
+        if self.trunk is not None and not keep_trunk:  # after the server, so its CANCELs are answered
+            self.trunk.kill()
+            self.trunk.wait()
+            self.trunk = None
+            self.env.pop("TREBUCHET_TRUNK_URI", None)
         return code
 
     def first_user(self) -> Credentials:
@@ -181,6 +194,31 @@ class ServerProcess:
 
     def client(self, creds: Credentials | None) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, auth=creds.auth if creds else None, timeout=15)
+
+
+def start_phone(*args: str) -> subprocess.Popen[str]:
+    """`trebuchet phone` on a free loopback port; its JSON-line events are on stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "trebuchet", "phone", "--sip", "127.0.0.1:0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def phone_port(proc: subprocess.Popen[str]) -> int:
+    """The SIP port from the phone's first event (`listening`)."""
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "listening", first
+    return int(first["sip"].rsplit(":", 1)[1])
+
+
+def drain(proc: subprocess.Popen[str]) -> None:
+    """Read and drop a long-lived child's output, so a full pipe never stalls it."""
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            threading.Thread(target=stream.read, daemon=True).start()
 
 
 # -- the callback receiver ---------------------------------------------------------------------------

@@ -303,7 +303,8 @@ def parse_links(header: str) -> dict[str, str]:
 # -- update ---------------------------------------------------------------------------------------------
 
 
-def test_hangup_completes_a_started_call_with_normal_clearing(api, user):
+def test_hangup_of_a_ringing_call_completes_it_as_originator_cancel(api, user):
+    """The call rings at the test's trunk; hanging it up by API CANCELs it (the caller gave up)."""
     call_id = created_id(create(api, user))
     response = api.post(f"{calls_path(user)}/{call_id}", json={"state": "completed"})
     assert response.status_code == 200 and response.content == b""
@@ -313,7 +314,7 @@ def test_hangup_completes_a_started_call_with_normal_clearing(api, user):
     assert call["chargeableDuration"] == 0
     events = api.get(f"{calls_path(user)}/{call_id}/events").json()
     assert [e["name"] for e in events] == ["create", "hangup"]
-    assert events[1]["data"] == "NORMAL_CLEARING"
+    assert events[1]["data"] == "ORIGINATOR_CANCEL"
     assert all(e["id"].startswith("ce-") and e["time"].endswith("Z") for e in events)
     one = api.get(f"{calls_path(user)}/{call_id}/events/{events[1]['id']}").json()
     assert one == events[1]

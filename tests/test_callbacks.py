@@ -56,7 +56,7 @@ def test_post_callback_carries_the_hangup_event(api, user, server, callbacks: Ca
     assert event["callId"] == call_id
     assert event["callUri"] == f"{server.base_url}/v1/users/{user.user_id}/calls/{call_id}"
     assert (event["from"], event["to"]) == (FROM, TO)
-    assert event["cause"] == "NORMAL_CLEARING"
+    assert event["cause"] == "ORIGINATOR_CANCEL"  # hung up while ringing at the trunk
     assert event["tag"] == "my-tag"
     assert event["time"].endswith("Z")
     assert "x-trebuchet-signature" not in received.headers
@@ -72,7 +72,7 @@ def test_get_callback_sends_the_fields_in_the_query_string(api, user, callbacks)
     assert received.query["app"] == "7"
     assert received.query["eventType"] == "hangup"
     assert received.query["callId"] == call_id
-    assert received.query["cause"] == "NORMAL_CLEARING"
+    assert received.query["cause"] == "ORIGINATOR_CANCEL"
     assert received.query["from"] == FROM
 
 

@@ -49,7 +49,7 @@ def test_node_sdk_call_methods(node_sdk, server, user, callbacks):
     assert seen["recordingAfterEnable"] is True
     assert seen["afterHangup"]["state"] == "completed"
     assert [e["name"] for e in seen["events"]] == ["create", "hangup"]
-    assert seen["oneEvent"]["data"] == "NORMAL_CLEARING"
+    assert seen["oneEvent"]["data"] == "ORIGINATOR_CANCEL"
     assert call_id in seen["listed"]
     assert seen["sipsError"]["statusCode"] == 403 and "SIPS is not supported" in seen["sipsError"]["message"]
     assert seen["answerError"]["statusCode"] == 403

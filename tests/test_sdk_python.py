@@ -38,7 +38,7 @@ def test_sdk_create_get_hangup_and_events(voice, callbacks):
     assert voice.get_call(call_id)["state"] == "completed"
     events = list(voice.list_call_events(call_id))
     assert [e["name"] for e in events] == ["create", "hangup"]
-    assert voice.get_call_event(call_id, events[1]["id"])["data"] == "NORMAL_CLEARING"
+    assert voice.get_call_event(call_id, events[1]["id"])["data"] == "ORIGINATOR_CANCEL"
     assert list(voice.list_call_recordings(call_id)) == []
     [received] = callbacks.wait_for(lambda r: r.path == "/ok/sdk" and r.json.get("callId") == call_id)
     assert received.json["tag"] == "from-sdk"

@@ -1,4 +1,4 @@
-"""The server listens for SIP on TREBUCHET_SIP_ADDR over UDP and TCP (the engine will route calls there)."""
+"""The server listens for SIP on TREBUCHET_SIP_ADDR over UDP and TCP, where the engine takes calls."""
 
 from __future__ import annotations
 
@@ -34,5 +34,6 @@ def test_options_over_udp_and_tcp(server: ServerProcess):
     assert reply.status == 200 and "INVITE" in (reply.headers.get("Allow") or "")
 
 
-def test_invites_are_declined_until_the_engine_exists(server: ServerProcess):
-    assert replies_udp(request("INVITE", server.sip_port, "UDP"), server.sip_port, 2) == [100, 480]
+def test_an_invite_for_no_number_of_ours_is_404(server: ServerProcess):
+    """`trebuchet` is not an E.164 number of any user: not found (the engine tests cover real numbers)."""
+    assert replies_udp(request("INVITE", server.sip_port, "UDP"), server.sip_port, 2) == [100, 404]

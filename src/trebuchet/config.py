@@ -34,7 +34,11 @@ class Settings:
     database_url: str | None = None  # None: SQLite file in data_dir
     public_url: str | None = None  # None: built from the request (Location) or http_addr (events)
     rtp_ports: str = "20000-20999"
-    trunk_uri: str | None = None
+    trunk_uri: str | None = None  # where E.164 destinations go, e.g. sip:127.0.0.1:5080;transport=tcp
+    trunk_user: str | None = None  # digest credentials for the trunk's 401/407 challenge
+    trunk_password: str | None = None
+    sip_destinations: str = "127.0.0.0/8,::1/128"  # networks outbound SIP may go to
+    enforce_caller_id: bool = False  # `from` must be one of the user's numbers (401 number-access-denied)
     call_rate_limit: float = 50.0  # calls per second per account and per number (0: unlimited)
     api_rate_limit: int = 500  # requests per second per user and endpoint (0: unlimited)
     callback_concurrency: int = 64
@@ -75,6 +79,8 @@ class Settings:
 def _convert(name: str, raw: str) -> object:
     if name == "data_dir":
         return Path(raw)
+    if name == "enforce_caller_id":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if name in ("call_rate_limit",):
         return float(raw)
     if name in ("api_rate_limit", "callback_concurrency"):

@@ -39,3 +39,10 @@ CALLBACK_SECONDS = Histogram(
     registry=REGISTRY,
 )
 OUTBOX_PENDING = Gauge("trebuchet_outbox_pending", "Callback events not yet settled", registry=REGISTRY)
+ENGINE_LIVE = Gauge(
+    "trebuchet_engine_live",
+    "What is alive in the call engine right now: controllers, rtp_sessions, sip_calls, sip_transactions, "
+    "stuck_transactions (no timer and no call to end them: a leak), tasks",
+    ["kind"],
+    registry=REGISTRY,
+)

@@ -15,15 +15,17 @@ from .. import __version__
 from ..config import Settings, split_addr
 from ..domain import causes
 from ..engine.calls import CallService
+from ..engine.routing import RoutingPolicy
+from ..engine.sip_engine import SipEngine
 from ..events.dispatcher import Dispatcher
-from ..sip.useragent import UserAgent
+from ..media.ports import PortRange
 from ..store.database import Database
 from .auth import Authenticator
 from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
 from .ratelimit import RateLimits
-from .routes import calls, errors, health
+from .routes import applications, calls, errors, health, phone_numbers
 from .schemas import REQUEST_MODELS
 
 log = logging.getLogger("trebuchet")
@@ -36,20 +38,28 @@ async def _recover(service: CallService, left_live: list[str]) -> None:
         log.exception("closing calls left live by an earlier run failed")
 
 
-async def _start_sip(settings: Settings) -> UserAgent:
-    """SIP on UDP and TCP at TREBUCHET_SIP_ADDR. It answers OPTIONS (so monitors and trunks see a live
-    server); INVITEs get 480 until the engine that joins calls to the API is built."""
+def _build_engine(settings: Settings, service: CallService) -> SipEngine:
+    """The SIP engine on TREBUCHET_SIP_ADDR (UDP and TCP), RTP from TREBUCHET_RTP_PORTS."""
     host, port = split_addr(settings.sip_addr, 5060)
-    agent = UserAgent(host=host, port=port, on_incoming=lambda call: call.reject(480))
-    address = await agent.start()
-    log.info("SIP listening on %s:%s (UDP and TCP)", *address)
-    return agent
+    routing = RoutingPolicy.build(
+        settings.trunk_uri, settings.trunk_user, settings.trunk_password, settings.sip_destinations
+    )
+    return SipEngine(
+        service, host=host, port=port, rtp_ports=PortRange.parse(settings.rtp_ports), routing=routing
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.resolved_database_url)
     dispatcher = Dispatcher(db, concurrency=settings.callback_concurrency)
-    service = CallService(db, public_url=settings.event_base_url, on_events=dispatcher.wake)
+    service = CallService(
+        db,
+        public_url=settings.event_base_url,
+        on_events=dispatcher.wake,
+        enforce_caller_id=settings.enforce_caller_id,
+    )
+    engine = _build_engine(settings, service)
+    service.signalling = engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -60,16 +70,17 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("closing %d call(s) left live by an earlier run", len(left_live))
         recovery = asyncio.create_task(_recover(service, left_live))
         dispatcher.start()
-        sip = await _start_sip(settings)
-        app.state.sip = sip
+        address = await engine.start()
+        log.info("SIP listening on %s:%s (UDP and TCP)", *address)
         try:
             yield
         finally:
-            await sip.close()
             await recovery
+            # Hang up on the wire first (BYE/CANCEL), with the hangup events; then close the sockets.
             ended = await service.close_calls(await service.live_call_ids(), causes.SYSTEM_SHUTDOWN)
             if ended:
                 log.info("hung up %d live call(s) at shutdown", ended)
+            await engine.stop()
             await dispatcher.stop()
             await db.dispose()
 
@@ -85,10 +96,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.db = db
     app.state.dispatcher = dispatcher
     app.state.calls = service
+    app.state.engine = engine
     app.state.auth = Authenticator()
     app.state.limits = RateLimits(call_rate=settings.call_rate_limit, api_rate=settings.api_rate_limit)
     install_error_handlers(app)
-    for router in (health.router, metrics_router, calls.router, errors.router):
+    for router in (
+        health.router,
+        metrics_router,
+        calls.router,
+        errors.router,
+        applications.router,
+        phone_numbers.router,
+    ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..metrics import HTTP_REQUESTS, HTTP_SECONDS, OUTBOX_PENDING, REGISTRY
+from ..metrics import ENGINE_LIVE, HTTP_REQUESTS, HTTP_SECONDS, OUTBOX_PENDING, REGISTRY
 from ..store import outbox
 
 
@@ -46,4 +47,8 @@ router = APIRouter(tags=["health"])
 async def metrics(request: Request) -> Response:
     async with request.app.state.db.read() as conn:
         OUTBOX_PENDING.set(await outbox.pending_count(conn))
+    engine = getattr(request.app.state, "engine", None)
+    if engine is not None:
+        for kind, value in asdict(engine.counts()).items():
+            ENGINE_LIVE.labels(kind).set(value)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -37,3 +37,12 @@ def answer_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
 
 def timeout_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
     return call_event("timeout", call, user_base, at)
+
+
+def incoming_call_event(
+    call: Call, user_base: str, at: datetime, application_id: str, answering: bool
+) -> dict[str, Any]:
+    """`incomingcall` to the application's URL. The spec's samples say `callState: active` because the
+    platform answers before telling; a call the application must answer itself is still `started`."""
+    state = "active" if answering else "started"
+    return call_event("incomingcall", call, user_base, at, callState=state, applicationId=application_id)

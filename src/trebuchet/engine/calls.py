@@ -18,16 +18,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import causes
+from ..domain.application import Application
 from ..domain.call import Call, CreateCall, UpdateCall
 from ..domain.call_state import REQUESTED_STATE_INPUT, Input, InvalidTransition, is_noop, next_state
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError, validation_error
-from ..domain.events import answer_event, hangup_event, timeout_event
+from ..domain.events import answer_event, hangup_event, incoming_call_event, timeout_event
 from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
 from ..metrics import CALL_TRANSITIONS, CALLS_CREATED
 from ..store import calls as call_store
 from ..store import idempotency, references
+from ..store import phone_numbers as number_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
 from .control import NoSignalling, Outcome, Signalling, TransferUnavailable
@@ -90,11 +92,13 @@ class CallService:
         public_url: str,
         signalling: Signalling | None = None,
         on_events: Callable[[], None] = lambda: None,
+        enforce_caller_id: bool = False,
     ) -> None:
         self.db = db
         self.public_url = public_url.rstrip("/")
         self.signalling: Signalling = signalling or NoSignalling()
         self.on_events = on_events
+        self.enforce_caller_id = enforce_caller_id
         self._locks = _KeyedLocks()
 
     def user_base(self, user_id: str) -> str:
@@ -171,8 +175,14 @@ class CallService:
         location = earlier.location or ""
         return Created(location.rsplit("/", 1)[-1], location)
 
-    @staticmethod
-    async def _check_references(conn: AsyncConnection, user: User, spec: CreateCall) -> None:
+    async def _check_references(self, conn: AsyncConnection, user: User, spec: CreateCall) -> None:
+        if self.enforce_caller_id and not await number_store.user_owns_number(conn, user.id, spec.from_):
+            raise ApiError(
+                401,
+                "number-access-denied",
+                f"The number {spec.from_} is not one of this user's numbers",
+                field="from",
+            )
         if spec.bridge_id is not None and not await references.bridge_exists(conn, user.id, spec.bridge_id):
             raise validation_error("bridgeId", f"names the bridge {spec.bridge_id}, which does not exist")
         if spec.conference_id is not None:
@@ -184,6 +194,34 @@ class CallService:
                     f"The conferenceId {spec.conference_id} does not name an open conference of this user",
                     field="conferenceId",
                 )
+
+    async def create_inbound(self, user_id: str, application: Application, *, from_: str, to: str) -> Call:
+        """An inbound call to one of the user's numbers, with its `incomingcall` event in one transaction.
+
+        Its events go where the application says (spec §8.1): incomingCallUrl, its timeout and fallback.
+        """
+        now = utcnow()
+        call = Call(
+            id=new_id("call"),
+            user_id=user_id,
+            direction="in",
+            from_=from_,
+            to=to,
+            start_time=now,
+            callback_url=application.incoming_call_url,
+            callback_http_method=application.callback_http_method,
+            callback_timeout=application.incoming_call_url_callback_timeout,
+            fallback_url=application.incoming_call_fallback_url,
+        )
+        payload = incoming_call_event(
+            call, self.user_base(user_id), now, application.id, answering=application.auto_answer
+        )
+        async with self.db.write() as conn:
+            await call_store.insert_call(conn, call)
+            await record_call_event(conn, call, "incomingcall", now, payload)
+        CALLS_CREATED.inc()
+        self.on_events()
+        return call
 
     # -- reading ----------------------------------------------------------------------------------------
 

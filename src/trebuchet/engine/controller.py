@@ -1,0 +1,212 @@
+"""CallController: one live call's SIP dialog, RTP session and timers, turned into call-state inputs.
+
+Theory of operation
+-------------------
+The controller is born when a call starts to exist on the wire (our INVITE left, or theirs arrived) and
+dies when the SIP side has ended and its RTP port is given back. In between, one task reads the SIP
+call's event queue and the call's timer, and reports each thing that happened as an `Outcome` to
+`CallService.apply`, which alone decides (through the state table) whether it changes the call. The
+controller never writes state itself, so it needs no view of the call's state: it reports everything,
+and a report that comes too late (the far end's BYE after the API already hung up) is a quiet no-op.
+
+Commands (`hang_up`, `answer`, `reject`) come from `SipEngine`, which the service calls with the call's
+lock held; they act on the wire at once and return the `Outcome` to record. `ending` remembers that our
+side gave up, so an answer that crosses our CANCEL is hung up straight away instead of starting media.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from ..domain import causes
+from ..domain.call_state import Input
+from ..media.session import RtpSession, open_session
+from ..sip import sdp
+from ..sip.call import Call as SipCall
+from .control import Outcome
+
+if TYPE_CHECKING:
+    from .sip_engine import SipEngine
+
+log = logging.getLogger("trebuchet.engine")
+
+# An inbound call nobody answers or rejects is declined after this long (the API's callTimeout ceiling).
+INBOUND_RING_LIMIT = 300.0
+RINGING = ("calling", "ringing")
+
+
+class CallController:
+    def __init__(
+        self,
+        engine: SipEngine,
+        call_id: str,
+        sip_call: SipCall,
+        rtp_port: int,
+        *,
+        ring_limit: float,
+        offer: sdp.Session | None = None,
+    ) -> None:
+        self.engine = engine
+        self.call_id = call_id
+        self.sip = sip_call
+        self.rtp_port = rtp_port
+        self.ring_limit = ring_limit
+        self.offer = offer  # ours, for an outbound call
+        self.session: RtpSession | None = None
+        self.ending = False
+        self.task: asyncio.Task[None] | None = None
+        sip_call.on_offer = self._answer_reoffer
+
+    @property
+    def report(self) -> Callable[[Outcome], Awaitable[object]]:
+        return lambda outcome: self.engine.service.apply(self.call_id, outcome)
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=f"call-{self.call_id}")
+
+    # -- commands (the service holds the call's lock) ---------------------------------------------------
+
+    def hang_up(self) -> Outcome:
+        """BYE an answered call, CANCEL an outbound one still ringing, decline an inbound one."""
+        self.ending = True
+        if self.sip.state in RINGING:
+            if self.sip.direction == "out":
+                self.sip.cancel()
+                return Outcome(Input.HANGUP, causes.ORIGINATOR_CANCEL)
+            self.sip.reject(480)
+            return Outcome(Input.HANGUP, causes.NORMAL_CLEARING)
+        self.sip.bye()
+        return Outcome(Input.HANGUP, causes.NORMAL_CLEARING)
+
+    async def answer(self) -> Outcome:
+        """Answer an inbound call: our SDP answer, RTP up, 200 OK (retransmitted until the ACK)."""
+        if self.sip.state not in RINGING:
+            return Outcome(Input.REMOTE_HANGUP, causes.ORIGINATOR_CANCEL)
+        try:
+            answer, negotiated = sdp.answer(
+                sdp.parse_sdp(self.sip.remote_sdp),
+                self.engine.media_host,
+                self.rtp_port,
+                session_id=random.getrandbits(31),
+            )
+        except sdp.SdpError as error:
+            log.info("call %s: cannot answer the offer: %s", self.call_id, error)
+            self.ending = True
+            self.sip.reject(488)
+            return Outcome(Input.FAILED, causes.INCOMPATIBLE_DESTINATION)
+        self.session = await self._open_media(negotiated)
+        self.sip.answer(answer.to_bytes())
+        return Outcome(Input.ANSWERED)
+
+    def reject(self) -> Outcome:
+        self.ending = True
+        self.sip.reject(603)
+        return Outcome(Input.REJECT, causes.CALL_REJECTED)
+
+    # -- the call's life --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            await self._follow()
+        except Exception:
+            log.exception("call %s: controller failed", self.call_id)
+            self.ending = True
+            self.sip.bye()
+            await self.report(Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE))
+        finally:
+            self._release()
+
+    async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
+        ring_deadline = loop.time() + self.ring_limit
+        while True:
+            wait = ring_deadline - loop.time() if self.sip.state in RINGING and not self.ending else None
+            try:
+                async with asyncio.timeout(None if wait is None else max(wait, 0.0)):
+                    event = await self.sip.events.get()
+            except TimeoutError:
+                await self._ring_timed_out()
+                continue
+            if event.kind == "answered":
+                await self._answered(event.sdp)
+            elif event.kind == "failed":
+                await self.report(Outcome(Input.FAILED, causes.cause_for_sip_status(event.status or 500)))
+                return
+            elif event.kind == "cancelled":
+                # Theirs (an inbound caller gave up) or the 487 to our CANCEL (already recorded).
+                await self.report(Outcome(Input.REMOTE_HANGUP, causes.ORIGINATOR_CANCEL))
+                return
+            elif event.kind == "ended":
+                cause = (
+                    causes.NORMAL_CLEARING if event.reason == "remote" else causes.RECOVERY_ON_TIMER_EXPIRE
+                )
+                await self.report(Outcome(Input.REMOTE_HANGUP, cause))
+                return
+
+    async def _ring_timed_out(self) -> None:
+        self.ending = True
+        if self.sip.direction == "out":
+            self.sip.cancel()
+            await self.report(Outcome(Input.TIMED_OUT, causes.NO_ANSWER))
+        else:
+            self.sip.reject(480)
+            await self.report(Outcome(Input.FAILED, causes.NO_ANSWER))
+
+    async def _answered(self, answer_sdp: bytes) -> None:
+        if self.ending:  # the answer crossed our CANCEL: the call is over for the API, end it here too
+            self.sip.bye()
+            return
+        assert self.offer is not None
+        try:
+            negotiated = sdp.accept_answer(self.offer, sdp.parse_sdp(answer_sdp))
+        except sdp.SdpError as error:
+            log.info("call %s: unusable SDP answer: %s", self.call_id, error)
+            self.ending = True
+            self.sip.bye()
+            await self.report(Outcome(Input.FAILED, causes.INCOMPATIBLE_DESTINATION))
+            return
+        self.session = await self._open_media(negotiated)
+        await self.report(Outcome(Input.ANSWERED))
+
+    async def _open_media(self, negotiated: sdp.Negotiated) -> RtpSession:
+        """RTP from answer to hang-up: silence goes out until media features give it something to say."""
+        return await open_session(
+            self.engine.media,
+            (self.engine.media_host, self.rtp_port),
+            codec=negotiated.codec,
+            payload_type=negotiated.payload_type,
+            telephone_event=negotiated.telephone_event,
+            remote=(negotiated.remote_address, negotiated.remote_port),
+        )
+
+    def _answer_reoffer(self, offer: bytes) -> bytes:
+        """A re-INVITE (hold, resume): answer on the same port; the session keeps its codec."""
+        answer, negotiated = sdp.answer(
+            sdp.parse_sdp(offer), self.engine.media_host, self.rtp_port, session_id=1, version=2
+        )
+        if self.session is not None:
+            self.session.remote = (negotiated.remote_address, negotiated.remote_port)
+        return answer.to_bytes()
+
+    def _release(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        self.engine.released(self)
+
+    async def stop(self, grace: float) -> None:
+        """Wait up to `grace` seconds for the SIP side to finish (a CANCEL's 487), then stop regardless."""
+        if self.task is None:
+            return
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            async with asyncio.timeout(grace):
+                await asyncio.shield(self.task)
+        if not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task

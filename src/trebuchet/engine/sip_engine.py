@@ -1,0 +1,298 @@
+"""SipEngine: the `Signalling` that makes calls real, and the door inbound INVITEs come through.
+
+It owns the user agent, the frame clock with its RTP session group, the RTP port range and one
+`CallController` per live call. `CallService` asks it to dial, answer, reject and hang up (holding the
+call's lock); controllers report back through `CallService.apply`. Inbound INVITEs are matched to a
+phone number and its application, become calls with `direction: in`, and are answered at once when the
+application says `autoAnswer`.
+
+At shutdown the service hangs every live call up through this engine (BYE or CANCEL on the wire), then
+`stop` gives CANCELs a moment for their 487, closes what is left, and only then the SIP sockets go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+from ..domain import causes
+from ..domain.addresses import is_e164
+from ..domain.call import Call, UpdateCall
+from ..domain.call_state import Input
+from ..domain.clock import utcnow
+from ..domain.errors import ApiError
+from ..media.clock import FrameClock
+from ..media.ports import PortRange
+from ..media.session import SessionGroup
+from ..sip import sdp
+from ..sip.call import Call as SipCall
+from ..sip.uri import SipUri
+from ..sip.useragent import UserAgent
+from ..store import applications as application_store
+from ..store import phone_numbers as number_store
+from ..store.user_errors import record_error
+from .calls import CallService
+from .control import Outcome, TransferUnavailable
+from .controller import INBOUND_RING_LIMIT, CallController
+from .routing import NoRoute, RoutingPolicy
+
+log = logging.getLogger("trebuchet.engine")
+
+# How long shutdown waits for CANCELs to be answered (487) before closing regardless.
+STOP_GRACE = 2.0
+
+
+@dataclass
+class EngineCounts:
+    """What is alive inside the engine, for /metrics and for tests that check nothing is left behind."""
+
+    controllers: int
+    rtp_sessions: int
+    sip_calls: int  # INVITE sessions not yet ended
+    sip_transactions: int
+    stuck_transactions: int  # transactions with no timer left to end them and no live call to answer them
+    tasks: int
+
+
+class SipEngine:
+    def __init__(
+        self,
+        service: CallService,
+        *,
+        host: str,
+        port: int,
+        rtp_ports: PortRange,
+        routing: RoutingPolicy,
+    ) -> None:
+        self.service = service
+        self.agent = UserAgent(host=host, port=port, on_incoming=self._incoming)
+        self.clock = FrameClock()
+        self.media = SessionGroup(self.clock)
+        self.rtp_ports = rtp_ports
+        self.routing = routing
+        self.controllers: dict[str, CallController] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
+
+    @property
+    def media_host(self) -> str:
+        return self.agent.host
+
+    async def start(self) -> tuple[str, int]:
+        address = await self.agent.start()
+        self.clock.start()
+        return address
+
+    async def stop(self) -> None:
+        """After the service hung every call up: let CANCELs finish briefly, then close everything."""
+        self._closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(c.stop(STOP_GRACE) for c in list(self.controllers.values())))
+        await asyncio.sleep(0.05)  # BYEs and CANCELs written to TCP get out before the sockets close
+        await self.clock.stop()
+        await self.agent.close()
+
+    def counts(self) -> EngineCounts:
+        live_calls = [c for c in _agent_calls(self.agent) if c.state != "ended"]
+        layer = self.agent.layer
+        transactions = [*layer.clients.values(), *layer.servers.values()]
+        stuck = sum(1 for t in transactions if t.next_deadline() is None and not t.terminated)
+        return EngineCounts(
+            controllers=len(self.controllers),
+            rtp_sessions=len(self.media),
+            sip_calls=len(live_calls),
+            sip_transactions=len(transactions),
+            stuck_transactions=max(0, stuck - len(live_calls)),
+            tasks=len(self._tasks),
+        )
+
+    def released(self, controller: CallController) -> None:
+        if self.controllers.get(controller.call_id) is controller:
+            del self.controllers[controller.call_id]
+        self.rtp_ports.give_back(controller.rtp_port)
+
+    # -- Signalling ---------------------------------------------------------------------------------------
+
+    async def dial(self, call: Call) -> Outcome | None:
+        try:
+            route = self.routing.route(call.to)
+        except NoRoute as no_route:
+            await self._call_error(call, "call-creation-failure", no_route.message)
+            return Outcome(Input.FAILED, no_route.cause)
+        try:
+            port = self._take_port()
+        except OverflowError as full:
+            await self._call_error(call, "call-creation-failure", str(full))
+            return Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE)
+        offer = sdp.make_offer(self.media_host, port, session_id=random.getrandbits(31))
+        from_uri = self._from_uri(call.from_)
+        headers = [("P-Asserted-Identity", f"<{from_uri}>"), *call.sip_headers.items()]
+        try:
+            sip_call = self.agent.invite(
+                route.uri,
+                from_uri=from_uri,
+                sdp=offer.to_bytes(),
+                headers=headers,
+                credentials=route.credentials,
+            )
+        except (ValueError, OSError) as error:
+            self.rtp_ports.give_back(port)
+            await self._call_error(call, "call-creation-failure", f"{call.to}: {error}")
+            return Outcome(Input.FAILED, causes.NO_ROUTE_DESTINATION)
+        controller = CallController(self, call.id, sip_call, port, ring_limit=call.call_timeout, offer=offer)
+        self.controllers[call.id] = controller
+        controller.start()
+        return None
+
+    async def hangup(self, call: Call) -> Outcome | None:
+        controller = self.controllers.get(call.id)
+        if controller is None:  # nothing on the wire (any more): the call just ends
+            return Outcome(Input.HANGUP, causes.NORMAL_CLEARING)
+        return controller.hang_up()
+
+    async def answer(self, call: Call) -> Outcome | None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise ApiError(
+                503, "call-unavailable", f"The call {call.id} has no live SIP session on this server"
+            )
+        return await controller.answer()
+
+    async def reject(self, call: Call) -> Outcome | None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            return Outcome(Input.REJECT, causes.CALL_REJECTED)
+        return controller.reject()
+
+    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
+        raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
+
+    # -- inbound ------------------------------------------------------------------------------------------
+
+    def _incoming(self, sip_call: SipCall) -> None:
+        if self._closing:
+            sip_call.reject(503)
+            return
+        task = asyncio.create_task(self._take(sip_call), name="sip-incoming")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _take(self, sip_call: SipCall) -> None:
+        try:
+            await self._route_incoming(sip_call)
+        except asyncio.CancelledError:
+            sip_call.reject(503)
+            raise
+        except Exception:
+            log.exception("an incoming call could not be taken")
+            sip_call.reject(500)
+
+    async def _route_incoming(self, sip_call: SipCall) -> None:
+        number = dialled_number(sip_call.invite.uri)
+        async with self.service.db.read() as conn:
+            owned = await number_store.find_number(conn, number) if number else None
+            application = (
+                await application_store.get_application(conn, owned.application_id, owned.user_id)
+                if owned is not None and owned.application_id
+                else None
+            )
+        if owned is None:
+            sip_call.reject(404)
+            return
+        if application is None or not application.incoming_call_url:
+            sip_call.reject(480)
+            code, message = (
+                ("no-application-for-number", f"No application is configured for number {number}")
+                if application is None
+                else (
+                    "no-callback-for-call",
+                    f"Application {application.id} for number {number} does not specify a URL"
+                    " for call events",
+                )
+            )
+            async with self.service.db.write() as conn:
+                await record_error(
+                    conn,
+                    owned.user_id,
+                    at=utcnow(),
+                    category="unavailable",
+                    code=code,
+                    message=message,
+                    details=[("number", number)],
+                )
+            return
+        try:
+            port = self._take_port()
+        except OverflowError:
+            sip_call.reject(503)
+            return
+        call = await self.service.create_inbound(
+            owned.user_id,
+            application,
+            from_=caller(sip_call),
+            to=number,
+        )
+        controller = CallController(self, call.id, sip_call, port, ring_limit=INBOUND_RING_LIMIT)
+        self.controllers[call.id] = controller
+        controller.start()
+        if application.auto_answer:
+            await self.service.apply(call.id, await controller.answer())
+        else:
+            sip_call.ring()
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _take_port(self) -> int:
+        return self.rtp_ports.take()
+
+    def _from_uri(self, from_: str) -> str:
+        if from_.lower().startswith("sip:"):
+            return from_
+        host = f"[{self.agent.host}]" if ":" in self.agent.host else self.agent.host
+        return f"sip:{from_}@{host}"
+
+    async def _call_error(self, call: Call, code: str, message: str) -> None:
+        async with self.service.db.write() as conn:
+            await record_error(
+                conn,
+                call.user_id,
+                at=utcnow(),
+                category="unavailable",
+                code=code,
+                message=message,
+                details=[("callId", call.id), ("to", call.to)],
+            )
+
+
+def dialled_number(uri: object) -> str | None:
+    """The E.164 number an INVITE is for, from its Request-URI user (`+1919…`, or digits without `+`)."""
+    if not isinstance(uri, SipUri) or not uri.user:
+        return None
+    user = uri.user.split(";", 1)[0]
+    candidate = user if user.startswith("+") else f"+{user}"
+    return candidate if is_e164(candidate) else None
+
+
+def caller(sip_call: SipCall) -> str:
+    """The call's `from`: the caller's number when the From user is one, else the whole From URI."""
+    from_ = sip_call.invite.from_
+    if from_ is None:
+        return "anonymous"
+    uri = from_.uri
+    if isinstance(uri, SipUri) and uri.user:
+        user = uri.user.split(";", 1)[0]
+        if is_e164(user):
+            return user
+    return str(uri)
+
+
+def _agent_calls(agent: UserAgent) -> list[SipCall]:
+    seen: dict[int, SipCall] = {}
+    for table in (agent._dialogs, agent._owners, agent._incoming):
+        for call in table.values():
+            seen[id(call)] = call
+    return list(seen.values())
