@@ -46,3 +46,9 @@ ENGINE_LIVE = Gauge(
     ["kind"],
     registry=REGISTRY,
 )
+RTP_PACKETS = Counter(
+    "trebuchet_rtp_packets",
+    "RTP packets of ended calls, by direction (sent, received)",
+    ["direction"],
+    registry=REGISTRY,
+)

@@ -1,4 +1,4 @@
-"""`trebuchet serve`, `trebuchet users create|list|update`."""
+"""`trebuchet serve`, `trebuchet users create|list|update`, `phone`, `call` and `demo`."""
 
 from __future__ import annotations
 
@@ -227,6 +227,65 @@ def phone(
         rtp_ports=PortRange.parse(rtp_ports) if rtp_ports else None,
     )
     raise typer.Exit(run_phone(options))
+
+
+@app.command()
+def call(
+    to: Annotated[str, typer.Argument(help="Who to call: sip:user@host[:port] or an E.164 number")],
+    from_number: Annotated[str, typer.Option("--from", help="The call's `from` (E.164)")] = "+19195551212",
+    api: Annotated[
+        str, typer.Option("--api", envvar="TREBUCHET_API_URL", help="Base URL of the Trebuchet API")
+    ] = "http://127.0.0.1:8080",
+    credentials: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials",
+            envvar="TREBUCHET_CREDENTIALS",
+            help="JSON with userId, token, secret (default: <data dir>/credentials.json, as serve saves it)",
+        ),
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="TREBUCHET_USER_ID", help="userId")] = None,
+    token: Annotated[str | None, typer.Option("--token", envvar="TREBUCHET_TOKEN", help="API token")] = None,
+    secret: Annotated[
+        str | None, typer.Option("--secret", envvar="TREBUCHET_SECRET", help="API secret")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("--header", help="SIP header X-Name=value (repeatable)")
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="The call's tag, echoed in its events")] = None,
+    call_timeout: Annotated[
+        int | None, typer.Option("--call-timeout", help="Seconds to ring before `timeout`")
+    ] = None,
+    hangup_after: Annotated[
+        float | None, typer.Option("--hangup-after", help="Hang up through the API SECONDS after answer")
+    ] = None,
+    max_wait: Annotated[
+        float, typer.Option("--max-wait", help="Give up (and hang up) after SECONDS in all")
+    ] = 600.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each event as a JSON line")] = False,
+) -> None:
+    """Place a call through the REST API and print its callback events as they arrive."""
+    from .call import CallError, CallRequest, EventView, load_credentials, parse_headers, run_call
+
+    view = EventView(as_json=as_json)
+    try:
+        creds = load_credentials(credentials, user, token, secret)
+        request = CallRequest(to, from_number, tag, call_timeout, parse_headers(header or []))
+    except CallError as error:
+        view.fail(str(error))
+        raise typer.Exit(1) from None
+    raise typer.Exit(run_call(api, creds, request, view, hangup_after=hangup_after, max_wait=max_wait))
+
+
+@app.command()
+def demo(
+    seconds: Annotated[float, typer.Option("--seconds", help="Hang up this long after answer")] = 3.0,
+    tone: Annotated[float, typer.Option("--tone", help="The phone plays a tone of HZ")] = 440.0,
+) -> None:
+    """A whole call on this machine: a throwaway server, a phone to ring, a call placed, every event shown."""
+    from .demo import run_demo
+
+    raise typer.Exit(run_demo(seconds=seconds, tone=tone))
 
 
 def main() -> None:

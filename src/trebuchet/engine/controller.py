@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from ..domain import causes
 from ..domain.call_state import Input
 from ..media.session import RtpSession, open_session
+from ..metrics import RTP_PACKETS
 from ..sip import sdp
 from ..sip.call import Call as SipCall
 from .control import Outcome
@@ -195,6 +196,8 @@ class CallController:
 
     def _release(self) -> None:
         if self.session is not None:
+            RTP_PACKETS.labels("sent").inc(self.session.stats.sent)
+            RTP_PACKETS.labels("received").inc(self.session.stats.received)
             self.session.close()
             self.session = None
         self.engine.released(self)

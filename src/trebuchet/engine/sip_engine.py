@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 from dataclasses import dataclass
 
 from ..domain import causes
@@ -247,7 +248,13 @@ class SipEngine:
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _take_port(self) -> int:
-        return self.rtp_ports.take()
+        """A port pair from the range that is free on this host now (another program may hold some)."""
+        for _ in range(self.rtp_ports.capacity):
+            port = self.rtp_ports.take()
+            if pair_is_free(self.media_host, port):
+                return port
+            self.rtp_ports.give_back(port)
+        raise OverflowError(f"no free RTP port pair in {self.rtp_ports.low}-{self.rtp_ports.high}")
 
     def _from_uri(self, from_: str) -> str:
         if from_.lower().startswith("sip:"):
@@ -266,6 +273,17 @@ class SipEngine:
                 message=message,
                 details=[("callId", call.id), ("to", call.to)],
             )
+
+
+def pair_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for candidate in (port, port + 1):
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                return False
+    return True
 
 
 def dialled_number(uri: object) -> str | None:

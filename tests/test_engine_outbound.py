@@ -1,0 +1,357 @@
+"""Outbound calls end to end: the REST API makes a real peer ring, and what the peer does comes back as
+the call's state and its callbacks. Peers are `trebuchet phone` and sipp; callbacks hit a real HTTP server.
+After every test nothing may be left in the engine (controllers, RTP sessions, SIP calls, tasks).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .engine_support import (
+    SIPP_SCENARIOS,
+    Phone,
+    assert_nothing_left,
+    calls_url,
+    event_types,
+    events_of,
+    live_server,
+    metric,
+    settle,
+    sipp_result,
+    start_sipp,
+    stop_live_server,
+    unique,
+    wait_state,
+)
+from .support import Credentials, ServerProcess, free_port
+
+FROM = "+19195551212"
+
+
+@pytest.fixture(scope="module")
+def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = live_server(backend, tmp_path_factory.mktemp("live"))
+    try:
+        yield server
+    finally:
+        stop_live_server(server)
+
+
+@pytest.fixture(scope="module")
+def creds(live: ServerProcess) -> Credentials:
+    return live.first_user()
+
+
+@pytest.fixture
+def api(live: ServerProcess, creds: Credentials) -> Iterator[httpx.Client]:
+    with live.client(creds) as client:
+        yield client
+        assert_nothing_left(client)
+
+
+@pytest.fixture
+def phones() -> Iterator[list[Phone]]:
+    started: list[Phone] = []
+    yield started
+    for phone in started:
+        phone.close()
+
+
+def dial(api: httpx.Client, creds: Credentials, to: str, **fields: object) -> str:
+    response = api.post(calls_url(creds), json={"from": FROM, "to": to, **fields})
+    assert response.status_code == 201, response.text
+    return response.headers["location"]
+
+
+def test_answered_call_with_headers_events_media_and_far_end_bye(api, creds, callbacks, phones):
+    phone = Phone("--tone", "1000", "--hangup-after", "1")
+    phones.append(phone)
+    path = unique("/ok")
+    received_before = metric(api, 'trebuchet_rtp_packets_total{direction="received"}')
+    url = dial(
+        api, creds, phone.uri(), callbackUrl=callbacks.url(path), tag="t-1", sipHeaders={"X-Account": "42"}
+    )
+    incoming = phone.wait_for("incoming")
+    assert incoming["headers"] == {"X-Account": "42"}
+    assert incoming["from"].startswith(f"sip:{FROM}@")
+    answer, hangup = events_of(callbacks, path, 2)
+    assert answer["eventType"] == "answer" and answer["callState"] == "active" and answer["tag"] == "t-1"
+    assert hangup["eventType"] == "hangup" and hangup["cause"] == "NORMAL_CLEARING" and hangup["tag"] == "t-1"
+    assert "callState" not in hangup
+    call = wait_state(api, url, "completed")
+    assert call["activeTime"] <= call["endTime"] and call["chargeableDuration"] == 60
+    phone.wait_for("ended")
+    # About a second of the phone's tone arrived as RTP (50 packets a second).
+    received = metric(api, 'trebuchet_rtp_packets_total{direction="received"}') - received_before
+    assert 35 <= received <= 80, received
+    settle()
+    assert len([r for r in callbacks.requests if r.path == path]) == 2  # one hangup, nothing after it
+
+
+def test_we_send_rtp_the_phone_hears(api, creds, callbacks, phones, tmp_path: Path):
+    """The phone records what reaches it: our 20 ms frames of silence, for as long as the call lasted."""
+    recording = tmp_path / "heard.wav"
+    phone = Phone("--record", str(recording), "--count", "1")
+    phones.append(phone)
+    path = unique("/ok")
+    url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+    assert event_types(callbacks, path, 1) == ["answer"]
+    time.sleep(1.0)
+    assert api.post(url, json={"state": "completed"}).status_code == 200
+    assert phone.wait_for("ended")["reason"] == "remote"  # our BYE
+    recorded = phone.wait_for("recorded")
+    assert 0.8 <= recorded["seconds"] <= 2.0
+    sent = metric(api, 'trebuchet_rtp_packets_total{direction="sent"}')
+    assert sent >= 40
+
+
+@pytest.mark.parametrize(
+    ("status", "cause"), [(486, "USER_BUSY"), (603, "CALL_REJECTED"), (404, "UNALLOCATED_NUMBER")]
+)
+def test_refused_calls_end_with_the_mapped_cause(api, creds, callbacks, phones, status, cause):
+    phone = Phone("--reject", str(status))
+    phones.append(phone)
+    path = unique("/ok")
+    url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path), tag="r")
+    [hangup] = events_of(callbacks, path, 1)
+    assert hangup["eventType"] == "hangup" and hangup["cause"] == cause and hangup["tag"] == "r"
+    call = wait_state(api, url, "completed")
+    assert "activeTime" not in call and call["chargeableDuration"] == 0
+
+
+def test_unanswered_call_times_out_with_cancel_timeout_and_no_answer(api, creds, callbacks, phones):
+    phone = Phone("--answer-after", "30")
+    phones.append(phone)
+    path = unique("/ok")
+    started = time.monotonic()
+    url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path), callTimeout=2)
+    timeout, hangup = events_of(callbacks, path, 2)
+    assert 1.8 <= time.monotonic() - started <= 6
+    assert timeout["eventType"] == "timeout" and set(timeout) >= {"callId", "callUri", "from", "to", "time"}
+    assert hangup["eventType"] == "hangup" and hangup["cause"] == "NO_ANSWER"
+    wait_state(api, url, "completed")
+    phone.wait_for("cancelled", timeout=40)  # the CANCEL reached it (the phone notices after its sleep)
+
+
+def test_hangup_by_api_while_ringing_sends_cancel(live, api, creds, callbacks):
+    sipp = start_sipp(
+        "-sf", str(SIPP_SCENARIOS / "uas_cancel.xml"), "-i", "127.0.0.1", "-p", str(port := free_port())
+    )
+    time.sleep(0.3)
+    path = unique("/ok")
+    url = dial(api, creds, f"sip:callee@127.0.0.1:{port}", callbackUrl=callbacks.url(path))
+    wait_for_ringing = time.monotonic() + 2
+    while time.monotonic() < wait_for_ringing and api.get(url).json()["state"] != "started":
+        time.sleep(0.05)
+    time.sleep(0.5)  # sipp has sent 180
+    assert api.post(url, json={"state": "completed"}).status_code == 200
+    [hangup] = events_of(callbacks, path, 1)
+    assert hangup["cause"] == "ORIGINATOR_CANCEL"
+    code, output = sipp_result(sipp)
+    assert code == 0, output  # sipp got the CANCEL and the ACK for its 487
+    # Hanging up again is quiet success, no second event.
+    assert api.post(url, json={"state": "completed"}).status_code == 200
+    settle()
+    assert len([r for r in callbacks.requests if r.path == path]) == 1
+
+
+def test_hangup_by_api_while_active_sends_bye(api, creds, callbacks):
+    sipp = start_sipp(
+        "-sf", str(SIPP_SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port := free_port())
+    )
+    time.sleep(0.3)
+    path = unique("/ok")
+    headers = {"X-Header-1": "value1", "X-Header-2": "value 2"}
+    url = dial(
+        api, creds, f"sip:callee@127.0.0.1:{port}", callbackUrl=callbacks.url(path), sipHeaders=headers
+    )
+    assert event_types(callbacks, path, 1) == ["answer"]
+    assert api.post(url, json={"state": "completed"}).status_code == 200
+    [_, hangup] = events_of(callbacks, path, 2)
+    assert hangup["cause"] == "NORMAL_CLEARING"
+    code, output = sipp_result(sipp)
+    assert code == 0, output  # the X- headers matched and our BYE arrived
+
+
+def test_tcp_destination(api, creds, callbacks, phones):
+    phone = Phone("--hangup-after", "0.3")
+    phones.append(phone)
+    path = unique("/ok")
+    dial(api, creds, phone.uri(transport="tcp"), callbackUrl=callbacks.url(path))
+    assert event_types(callbacks, path, 2) == ["answer", "hangup"]
+
+
+def test_api_hangups_racing_far_end_byes_give_one_hangup_each(api, creds, callbacks, phones):
+    """Ten calls whose far end hangs up at 0.5 s while the API hangs up at about the same moment."""
+    phone = Phone("--hangup-after", "0.5", "--count", "10")
+    phones.append(phone)
+    paths = [unique("/ok") for _ in range(10)]
+    urls = [dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path)) for path in paths]
+    for path in paths:
+        assert event_types(callbacks, path, 1) == ["answer"]
+
+    def hang_up(url: str, delay: float) -> None:
+        time.sleep(delay)
+        with httpx.Client(auth=api.auth, base_url=str(api.base_url), timeout=10) as client:
+            assert client.post(url, json={"state": "completed"}).status_code == 200
+
+    threads = [threading.Thread(target=hang_up, args=(url, 0.42 + 0.02 * i)) for i, url in enumerate(urls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for path, url in zip(paths, urls, strict=True):
+        assert event_types(callbacks, path, 2)[1] == "hangup"
+        call = wait_state(api, url, "completed")
+        names = [e["name"] for e in api.get(f"{url}/events").json()]
+        assert names.count("hangup") == 1, names
+        assert call["endTime"]
+    settle()
+    for path in paths:
+        assert len([r for r in callbacks.requests if r.path == path]) == 2
+
+
+def test_commands_for_a_gone_call_are_4xx(api, creds):
+    assert (
+        api.post(f"{calls_url(creds)}/c-nosuchcallnosuchcallnosu", json={"state": "completed"}).status_code
+        == 404
+    )
+
+
+def test_unreachable_host_fails_at_once_with_an_error_entry(api, creds, callbacks):
+    path = unique("/ok")
+    url = dial(api, creds, "sip:bob@192.0.2.10", callbackUrl=callbacks.url(path))
+    [hangup] = events_of(callbacks, path, 1)
+    assert hangup["cause"] == "NO_ROUTE_DESTINATION"
+    call_id = url.rsplit("/", 1)[1]
+    errors = api.get(f"/v1/users/{creds.user_id}/errors").json()
+    mine = [
+        e
+        for e in errors
+        if {"name": "callId", "value": call_id}
+        in [{k: d[k] for k in ("name", "value")} for d in e["details"]]
+    ]
+    assert (
+        mine
+        and mine[0]["code"] == "call-creation-failure"
+        and "TREBUCHET_SIP_DESTINATIONS" in mine[0]["message"]
+    )
+
+
+# -- E.164 through a trunk ---------------------------------------------------------------------------------
+
+
+def test_e164_goes_to_the_trunk_with_digest_credentials(fresh_server: ServerProcess, callbacks):
+    port = free_port()
+    sipp = start_sipp("-sf", str(SIPP_SCENARIOS / "trunk_digest.xml"), "-i", "127.0.0.1", "-p", str(port))
+    fresh_server.env.update(
+        TREBUCHET_TRUNK_URI=f"sip:127.0.0.1:{port}",
+        TREBUCHET_TRUNK_USER="trunkuser",
+        TREBUCHET_TRUNK_PASSWORD="trunkpass",
+    )
+    server = fresh_server.start()
+    creds = server.first_user()
+    path = unique("/ok")
+    with server.client(creds) as api:
+        url = dial(
+            api,
+            creds,
+            "+19195550123",
+            callbackUrl=callbacks.url(path),
+            sipHeaders={"X-Trunk-Test": "trunk-value"},
+        )
+        assert event_types(callbacks, path, 1) == ["answer"]
+        assert api.post(url, json={"state": "completed"}).status_code == 200
+        assert event_types(callbacks, path, 2)[1] == "hangup"
+        code, output = sipp_result(sipp)
+        assert code == 0, output
+        assert_nothing_left(api)
+
+
+def test_e164_without_a_trunk_fails_at_once(tmp_path, backend, callbacks):
+    from .engine_support import live_server as start
+
+    server = start(backend, tmp_path)
+    try:
+        server.stop(keep_trunk=True)  # restart without the ringing trunk the test harness adds
+        server.ringing_trunk = False
+        server.env.pop("TREBUCHET_TRUNK_URI", None)
+        server.start()
+        creds = server.first_user()
+        path = unique("/ok")
+        with server.client(creds) as api:
+            url = dial(api, creds, "+19195550123", callbackUrl=callbacks.url(path))
+            [hangup] = events_of(callbacks, path, 1)
+            assert hangup["cause"] == "NO_ROUTE_DESTINATION"
+            assert wait_state(api, url, "completed")
+            [error] = api.get(f"/v1/users/{creds.user_id}/errors").json()[:1]
+            assert "TREBUCHET_TRUNK_URI" in error["message"]
+    finally:
+        from .engine_support import stop_live_server
+
+        stop_live_server(server)
+
+
+# -- caller id ---------------------------------------------------------------------------------------------
+
+
+def test_enforced_caller_id_needs_one_of_the_users_numbers(fresh_server: ServerProcess):
+    fresh_server.env["TREBUCHET_ENFORCE_CALLER_ID"] = "true"
+    server = fresh_server.start()
+    creds = server.first_user()
+    with server.client(creds) as api:
+        refused = api.post(calls_url(creds), json={"from": FROM, "to": "+19195550000"})
+        assert refused.status_code == 401 and refused.json()["code"] == "number-access-denied"
+        imported = api.post(f"/v1/users/{creds.user_id}/phoneNumbers", json={"number": FROM})
+        assert imported.status_code == 201, imported.text
+        allowed = api.post(calls_url(creds), json={"from": FROM, "to": "+19195550000"})
+        assert allowed.status_code == 201
+        assert api.post(allowed.headers["location"], json={"state": "completed"}).status_code == 200
+        assert_nothing_left(api)
+
+
+# -- restarts ----------------------------------------------------------------------------------------------
+
+
+def test_graceful_stop_hangs_up_live_calls_on_the_wire(fresh_server: ServerProcess, callbacks, phones):
+    phone = Phone("--count", "1")
+    phones.append(phone)
+    server = fresh_server.start()
+    creds = server.first_user()
+    path = unique("/ok")
+    with server.client(creds) as api:
+        url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+        assert event_types(callbacks, path, 1) == ["answer"]
+    assert server.stop(signal.SIGTERM, keep_trunk=True) in (0, -signal.SIGTERM)
+    assert phone.wait_for("ended")["reason"] == "remote"  # our BYE reached the phone
+    server.start()
+    [_, hangup] = events_of(callbacks, path, 2, timeout=20)
+    assert hangup["cause"] == "SYSTEM_SHUTDOWN"
+    with server.client(creds) as api:
+        assert api.get(url).json()["state"] == "completed"
+
+
+def test_crash_mid_call_is_closed_on_restart(fresh_server: ServerProcess, callbacks, phones):
+    phone = Phone("--count", "1")
+    phones.append(phone)
+    server = fresh_server.start()
+    creds = server.first_user()
+    path = unique("/ok")
+    with server.client(creds) as api:
+        url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+        assert event_types(callbacks, path, 1) == ["answer"]
+    server.stop(signal.SIGKILL, keep_trunk=True)
+    server.start()
+    # At least once: the answer may come again if the crash beat its settling; the hangup comes once.
+    [hangup] = callbacks.wait_for(lambda r: r.path == path and r.event["eventType"] == "hangup", timeout=20)
+    assert hangup.event["cause"] == "CRASH"
+    with server.client(creds) as api:
+        assert wait_state(api, url, "completed")
+        assert_nothing_left(api)
