@@ -19,6 +19,7 @@ from .engine_support import (
     Phone,
     assert_nothing_left,
     calls_url,
+    engine_counts,
     event_types,
     events_of,
     live_server,
@@ -355,3 +356,26 @@ def test_crash_mid_call_is_closed_on_restart(fresh_server: ServerProcess, callba
     with server.client(creds) as api:
         assert wait_state(api, url, "completed")
         assert_nothing_left(api)
+
+
+def test_tcp_destination_that_refuses_the_connection_fails_fast(api, creds, callbacks):
+    """A transport error is a 503 (RFC 3261 §8.1.3.1): the call ends now, not after Timer B's 32 s."""
+    path = unique("/ok")
+    started = time.monotonic()
+    dial(api, creds, f"sip:nobody@127.0.0.1:{free_port()};transport=tcp", callbackUrl=callbacks.url(path))
+    [hangup] = events_of(callbacks, path, 1)
+    assert hangup["cause"] == "NORMAL_TEMPORARY_FAILURE"
+    assert time.monotonic() - started < 3
+
+
+def test_zz_sip_state_drains_once_retransmission_windows_pass(backend, api):
+    """Last in the module: ended dialogs and finished transactions leave the SIP layer within 64*T1."""
+    if not backend.startswith("sqlite"):
+        pytest.skip("SIP state does not depend on the database; checked once")
+    deadline = time.monotonic() + 40
+    while True:
+        counts = engine_counts(api)
+        if counts["sip_transactions"] == 0 and counts["sip_remembered"] == 0:
+            break
+        assert time.monotonic() < deadline, counts
+        time.sleep(0.5)

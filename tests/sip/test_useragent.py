@@ -64,6 +64,24 @@ def test_silent_peer_gets_timer_a_retransmissions_and_the_call_fails_with_408_at
     assert all(abs(got - want) < 0.25 for got, want in zip(times, expected, strict=True)), times
 
 
+def test_refused_tcp_connection_fails_the_invite_at_once_with_503():
+    async def scenario() -> tuple[object, float, int]:
+        agent = UserAgent(port=0)
+        await agent.start()
+        began = asyncio.get_running_loop().time()
+        target = f"sip:nobody@127.0.0.1:{free_port()};transport=tcp"
+        call = agent.invite(target, from_uri="sip:me@127.0.0.1", sdp=SDP)
+        event = await asyncio.wait_for(call.events.get(), 5)
+        took = asyncio.get_running_loop().time() - began
+        clients = len(agent.layer.clients)
+        await agent.close()
+        return event, took, clients
+
+    event, took, clients = asyncio.run(scenario())
+    assert event.kind == "failed" and event.status == 503
+    assert took < 1 and clients == 0  # the client transaction is gone too, so no Timer B later
+
+
 INVITE = (
     "INVITE sip:agent@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{peer};branch=z9hG4bKretx1\r\n"
     "Max-Forwards: 70\r\nFrom: <sip:raw@127.0.0.1>;tag=r1\r\nTo: <sip:agent@127.0.0.1>\r\n"

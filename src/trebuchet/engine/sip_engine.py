@@ -52,6 +52,7 @@ class EngineCounts:
     controllers: int
     rtp_sessions: int
     sip_calls: int  # INVITE sessions not yet ended
+    sip_remembered: int  # ended sessions kept 64*T1 for late retransmissions, then forgotten
     sip_transactions: int
     stuck_transactions: int  # transactions with no timer left to end them and no live call to answer them
     tasks: int
@@ -98,7 +99,8 @@ class SipEngine:
         await self.agent.close()
 
     def counts(self) -> EngineCounts:
-        live_calls = [c for c in _agent_calls(self.agent) if c.state != "ended"]
+        known = _agent_calls(self.agent)
+        live_calls = [c for c in known if c.state != "ended"]
         layer = self.agent.layer
         transactions = [*layer.clients.values(), *layer.servers.values()]
         stuck = sum(1 for t in transactions if t.next_deadline() is None and not t.terminated)
@@ -106,6 +108,7 @@ class SipEngine:
             controllers=len(self.controllers),
             rtp_sessions=len(self.media),
             sip_calls=len(live_calls),
+            sip_remembered=len(known) - len(live_calls),
             sip_transactions=len(transactions),
             stuck_transactions=max(0, stuck - len(live_calls)),
             tasks=len(self._tasks),

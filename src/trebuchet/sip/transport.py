@@ -25,6 +25,7 @@ log = logging.getLogger("trebuchet.sip")
 
 Address = tuple[str, int]
 Handler = Callable[[Request | Response, Address, str], None]
+FailureHandler = Callable[[Request | Response, Address], None]
 RECEIVE_BUFFER = 4 * 1024 * 1024  # the default ~208 KB drops datagrams under load
 
 
@@ -37,8 +38,10 @@ class TransportStats:
 
 
 class SipTransports:
-    def __init__(self, on_message: Handler) -> None:
+    def __init__(self, on_message: Handler, on_failure: FailureHandler | None = None) -> None:
         self.on_message = on_message
+        # A message that could not be sent (TCP connect refused): RFC 3261 §8.1.3.1 treats it as a 503.
+        self.on_failure = on_failure
         self.stats = TransportStats()
         self.local: Address = ("127.0.0.1", 0)
         self._udp: asyncio.DatagramTransport | None = None
@@ -92,7 +95,22 @@ class SipTransports:
         if task is None:
             task = asyncio.create_task(self._connect(destination))
             self._pending[destination] = task
-        task.add_done_callback(lambda done: done.exception() is None and done.result().write(data))
+        task.add_done_callback(lambda done: self._connected(done, message, destination, data))
+
+    def _connected(
+        self,
+        done: asyncio.Task[_TcpConnection],
+        message: Request | Response,
+        destination: Address,
+        data: bytes,
+    ) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is None and not done.cancelled():
+            done.result().write(data)
+            return
+        log.info("SIP over TCP to %s:%s failed: %s", *destination, error)
+        if self.on_failure is not None:
+            self.on_failure(message, destination)
 
     async def _connect(self, destination: Address) -> _TcpConnection:
         loop = asyncio.get_running_loop()

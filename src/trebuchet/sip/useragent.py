@@ -39,7 +39,7 @@ class UserAgent:
     ) -> None:
         self.host, self.port, self.user = host, port, user
         self.on_incoming = on_incoming
-        self.transports = SipTransports(self._on_message)
+        self.transports = SipTransports(self._on_message, self._on_send_failure)
         self.layer = TransactionLayer()
         self._dialogs: dict[tuple[str, str, str], Call] = {}
         self._owners: dict[tuple[str, str], Call] = {}  # client transaction → call
@@ -202,6 +202,24 @@ class UserAgent:
                 ):
                     call.state = "ended"
                     call._emit("failed", status=408, reason="Request Timeout")
+        self._wake()
+
+    def _on_send_failure(self, message: Request | Response, destination: Address) -> None:
+        """A request that could not leave ends its client transaction as if the peer answered 503."""
+        if not isinstance(message, Request) or message.method == "ACK":
+            return
+        key = client_key(message)
+        if self.layer.clients.pop(key, None) is None:
+            return
+        response = reply(message, 503)
+        response.reason = "Service Unavailable (transport error)"
+        waiter = self._waiters.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(response)
+        call = self._owners.get(key)
+        if call is not None and message.method == "INVITE" and call.state in ("calling", "ringing"):
+            call.state = "ended"
+            call._emit("failed", status=503, reason=response.reason)
         self._wake()
 
     def _on_message(self, message: Request | Response, source: Address, transport: str) -> None:
