@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .support import ServerProcess, trebuchet_cli
 
 
@@ -53,3 +55,11 @@ def test_serve_prints_working_credentials_and_keeps_them_across_restarts(tmp_pat
         assert oct((tmp_path / "data" / "credentials.json").stat().st_mode & 0o777) == "0o600"
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["users", "create"], ["phone"], ["call"], ["demo"]])
+def test_help_works_for_every_command(command):
+    """typer and click must agree (click 8.2 broke typer 0.15's --help); every command explains itself."""
+    done = trebuchet_cli(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout

@@ -126,8 +126,7 @@ class Phone:
                 emit("rejected", status=self.options.reject)
                 return
             call.ring()
-            await asyncio.sleep(self.options.answer_after)
-            if call.state == "ended":
+            if await self._caller_gave_up(call, self.options.answer_after):
                 emit("cancelled")
                 return
             rtp_port = self._rtp_port()
@@ -155,6 +154,17 @@ class Phone:
         finally:
             self._close(session)
             self._call_done()
+
+    @staticmethod
+    async def _caller_gave_up(call: Call, seconds: float) -> bool:
+        """Ring for `seconds`, or less if the caller CANCELs first (then say so at once)."""
+        try:
+            async with asyncio.timeout(seconds):
+                while (await call.events.get()).kind not in ("cancelled", "ended"):
+                    pass
+        except TimeoutError:
+            return call.state == "ended"
+        return True
 
     async def _media(self, call: Call, negotiated: sdp.Negotiated, rtp_port: int) -> RtpSession:
         source = None
