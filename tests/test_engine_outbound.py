@@ -379,3 +379,31 @@ def test_zz_sip_state_drains_once_retransmission_windows_pass(backend, api):
             break
         assert time.monotonic() < deadline, counts
         time.sleep(0.5)
+
+
+def test_two_servers_sharing_a_database_leave_each_others_calls_alone(
+    fresh_server: ServerProcess, tmp_path: Path, callbacks, phones
+):
+    """Starting and stopping a second server must not close the first one's live call (calls.node)."""
+    phone = Phone("--count", "1")
+    phones.append(phone)
+    first = fresh_server.start()
+    creds = first.first_user()
+    path = unique("/ok")
+    with first.client(creds) as api:
+        url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+        assert event_types(callbacks, path, 1) == ["answer"]
+    second = ServerProcess(data_dir=tmp_path / "second", database_url=first.database_url).start()
+    try:
+        time.sleep(1.0)  # its crash recovery has run
+        with second.client(creds) as api:
+            assert api.get(url.replace(first.base_url, second.base_url)).json()["state"] == "active"
+    finally:
+        second.stop()
+    with first.client(creds) as api:
+        assert api.get(url).json()["state"] == "active"
+        assert api.post(url, json={"state": "completed"}).status_code == 200
+        [_, hangup] = events_of(callbacks, path, 2)
+        assert hangup["cause"] == "NORMAL_CLEARING"
+        assert_nothing_left(api)
+    assert phone.wait_for("ended")["reason"] == "remote"

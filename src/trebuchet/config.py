@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Settings:
     trunk_user: str | None = None  # digest credentials for the trunk's 401/407 challenge
     trunk_password: str | None = None
     sip_destinations: str = "127.0.0.0/8,::1/128"  # networks outbound SIP may go to
+    node_id: str | None = None  # this process among several sharing a database; default host/sip_addr
     enforce_caller_id: bool = False  # `from` must be one of the user's numbers (401 number-access-denied)
     call_rate_limit: float = 50.0  # calls per second per account and per number (0: unlimited)
     api_rate_limit: int = 500  # requests per second per user and endpoint (0: unlimited)
@@ -62,6 +64,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'trebuchet.db').resolve()}"
+
+    @property
+    def node(self) -> str:
+        """Stable across restarts of the same server, distinct between servers sharing one database."""
+        return self.node_id or f"{socket.gethostname()}/{self.sip_addr}"
 
     @property
     def http_host_port(self) -> tuple[str, int]:

@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         public_url=settings.event_base_url,
         on_events=dispatcher.wake,
         enforce_caller_id=settings.enforce_caller_id,
+        node=settings.node,
     )
     engine = _build_engine(settings, service)
     service.signalling = engine

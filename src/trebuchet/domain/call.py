@@ -52,6 +52,7 @@ class Call:
     cause: str | None = None
     transfer_to: str | None = None
     transfer_caller_id: str | None = None
+    node: str | None = None  # the server process that carries the call's SIP and RTP (never shown)
 
     @property
     def chargeable_duration(self) -> int | None:

@@ -93,12 +93,14 @@ class CallService:
         signalling: Signalling | None = None,
         on_events: Callable[[], None] = lambda: None,
         enforce_caller_id: bool = False,
+        node: str | None = None,
     ) -> None:
         self.db = db
         self.public_url = public_url.rstrip("/")
         self.signalling: Signalling = signalling or NoSignalling()
         self.on_events = on_events
         self.enforce_caller_id = enforce_caller_id
+        self.node = node
         self._locks = _KeyedLocks()
 
     def user_base(self, user_id: str) -> str:
@@ -133,6 +135,7 @@ class CallService:
             transcription_enabled=spec.transcription_enabled,
             tag=spec.tag,
             sip_headers=spec.sip_headers,
+            node=self.node,
         )
         location = location_for(call.id)
         try:
@@ -212,6 +215,7 @@ class CallService:
             callback_http_method=application.callback_http_method,
             callback_timeout=application.incoming_call_url_callback_timeout,
             fallback_url=application.incoming_call_fallback_url,
+            node=self.node,
         )
         payload = incoming_call_event(
             call, self.user_base(user_id), now, application.id, answering=application.auto_answer
@@ -325,7 +329,7 @@ class CallService:
 
     async def live_call_ids(self) -> list[str]:
         async with self.db.read() as conn:
-            return await call_store.live_call_ids(conn)
+            return await call_store.live_call_ids(conn, self.node)
 
     async def close_calls(self, live: list[str], cause: str) -> int:
         """End each of these calls that is still live (after a crash, or at shutdown) with `cause`."""

@@ -100,7 +100,13 @@ class CallController:
             self.ending = True
             self.sip.reject(488)
             return Outcome(Input.FAILED, causes.INCOMPATIBLE_DESTINATION)
-        self.session = await self._open_media(negotiated)
+        try:
+            self.session = await self._open_media(negotiated)
+        except OSError as error:  # the port was taken between our check and the bind
+            log.warning("call %s: no RTP socket: %s", self.call_id, error)
+            self.ending = True
+            self.sip.reject(503)
+            return Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE)
         self.sip.answer(answer.to_bytes())
         return Outcome(Input.ANSWERED)
 
@@ -118,7 +124,10 @@ class CallController:
             log.exception("call %s: controller failed", self.call_id)
             self.ending = True
             self.sip.bye()
-            await self.report(Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE))
+            try:
+                await self.report(Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE))
+            except Exception:  # storage is down too: crash recovery closes the call at the next start
+                log.exception("call %s: recording the failure failed", self.call_id)
         finally:
             self._release()
 

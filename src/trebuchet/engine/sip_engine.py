@@ -234,12 +234,13 @@ class SipEngine:
         except OverflowError:
             sip_call.reject(503)
             return
-        call = await self.service.create_inbound(
-            owned.user_id,
-            application,
-            from_=caller(sip_call),
-            to=number,
-        )
+        try:
+            call = await self.service.create_inbound(
+                owned.user_id, application, from_=caller(sip_call), to=number
+            )
+        except BaseException:
+            self.rtp_ports.give_back(port)
+            raise
         controller = CallController(self, call.id, sip_call, port, ring_limit=INBOUND_RING_LIMIT)
         self.controllers[call.id] = controller
         controller.start()

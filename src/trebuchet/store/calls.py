@@ -52,6 +52,7 @@ def call_from_row(row: sa.Row) -> Call:
         cause=data["cause"],
         transfer_to=data["transfer_to"],
         transfer_caller_id=data["transfer_caller_id"],
+        node=data["node"],
     )
 
 
@@ -112,11 +113,13 @@ async def list_calls(
     return [call_from_row(row) for row in await conn.execute(query)]
 
 
-async def live_call_ids(conn: AsyncConnection) -> list[str]:
-    """Calls not yet ended: what a restart must close."""
-    rows = await conn.execute(
-        sa.select(calls.c.id)
-        .where(calls.c.state.in_(("started", "active", "transferring")))
-        .order_by(calls.c.seq)
-    )
+async def live_call_ids(conn: AsyncConnection, node: str | None = None) -> list[str]:
+    """Calls not yet ended that `node` carries (or that no node claims): what its restart must close.
+
+    Other processes sharing the database keep theirs: only the process with the dialog can end a call.
+    """
+    query = sa.select(calls.c.id).where(calls.c.state.in_(("started", "active", "transferring")))
+    if node is not None:
+        query = query.where(sa.or_(calls.c.node == node, calls.c.node.is_(None)))
+    rows = await conn.execute(query.order_by(calls.c.seq))
     return [row.id for row in rows]
