@@ -407,3 +407,44 @@ def test_two_servers_sharing_a_database_leave_each_others_calls_alone(
         assert hangup["cause"] == "NORMAL_CLEARING"
         assert_nothing_left(api)
     assert phone.wait_for("ended")["reason"] == "remote"
+
+
+def test_a_far_end_that_vanishes_without_bye_is_hung_up_on_media_timeout(
+    fresh_server: ServerProcess, callbacks
+):
+    """No call stays active forever: when RTP stops (the phone was killed), the call ends MEDIA_TIMEOUT."""
+    fresh_server.env["TREBUCHET_MEDIA_TIMEOUT"] = "2"
+    server = fresh_server.start()
+    creds = server.first_user()
+    phone = Phone("--count", "1")
+    path = unique("/ok")
+    try:
+        with server.client(creds) as api:
+            url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+            assert event_types(callbacks, path, 1) == ["answer"]
+            time.sleep(1.0)
+            assert api.get(url).json()["state"] == "active"
+            phone.close()  # SIGKILL: no BYE, no more RTP
+            killed = time.monotonic()
+            [_, hangup] = events_of(callbacks, path, 2, timeout=10)
+            assert hangup["cause"] == "MEDIA_TIMEOUT"
+            assert 1.5 <= time.monotonic() - killed <= 5
+            assert_nothing_left(api)
+    finally:
+        phone.close()
+
+
+def test_media_keeps_a_quiet_call_up_while_rtp_flows(fresh_server: ServerProcess, callbacks, phones):
+    fresh_server.env["TREBUCHET_MEDIA_TIMEOUT"] = "1"
+    server = fresh_server.start()
+    creds = server.first_user()
+    phone = Phone("--count", "1")  # sends silence: still RTP
+    phones.append(phone)
+    path = unique("/ok")
+    with server.client(creds) as api:
+        url = dial(api, creds, phone.uri(), callbackUrl=callbacks.url(path))
+        assert event_types(callbacks, path, 1) == ["answer"]
+        time.sleep(3.0)
+        assert api.get(url).json()["state"] == "active"
+        assert api.post(url, json={"state": "completed"}).status_code == 200
+        assert events_of(callbacks, path, 2)[1]["cause"] == "NORMAL_CLEARING"

@@ -39,6 +39,7 @@ class Settings:
     trunk_user: str | None = None  # digest credentials for the trunk's 401/407 challenge
     trunk_password: str | None = None
     sip_destinations: str = "127.0.0.0/8,::1/128"  # networks outbound SIP may go to
+    media_timeout: float = 60.0  # seconds without RTP before an answered call is ended (0: never)
     node_id: str | None = None  # this process among several sharing a database; default host/sip_addr
     enforce_caller_id: bool = False  # `from` must be one of the user's numbers (401 number-access-denied)
     call_rate_limit: float = 50.0  # calls per second per account and per number (0: unlimited)
@@ -88,7 +89,7 @@ def _convert(name: str, raw: str) -> object:
         return Path(raw)
     if name == "enforce_caller_id":
         return raw.strip().lower() in ("1", "true", "yes", "on")
-    if name in ("call_rate_limit",):
+    if name in ("call_rate_limit", "media_timeout"):
         return float(raw)
     if name in ("api_rate_limit", "callback_concurrency"):
         return int(raw)

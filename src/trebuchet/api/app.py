@@ -45,7 +45,12 @@ def _build_engine(settings: Settings, service: CallService) -> SipEngine:
         settings.trunk_uri, settings.trunk_user, settings.trunk_password, settings.sip_destinations
     )
     return SipEngine(
-        service, host=host, port=port, rtp_ports=PortRange.parse(settings.rtp_ports), routing=routing
+        service,
+        host=host,
+        port=port,
+        rtp_ports=PortRange.parse(settings.rtp_ports),
+        routing=routing,
+        media_timeout=settings.media_timeout,
     )
 
 

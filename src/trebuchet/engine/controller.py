@@ -59,6 +59,7 @@ class CallController:
         self.ring_limit = ring_limit
         self.offer = offer  # ours, for an outbound call
         self.session: RtpSession | None = None
+        self.held = False  # the far end put us on hold (it may send nothing then)
         self.ending = False
         self.task: asyncio.Task[None] | None = None
         sip_call.on_offer = self._answer_reoffer
@@ -134,13 +135,21 @@ class CallController:
     async def _follow(self) -> None:
         loop = asyncio.get_running_loop()
         ring_deadline = loop.time() + self.ring_limit
+        media = MediaWatch(self.engine.media_timeout)
         while True:
-            wait = ring_deadline - loop.time() if self.sip.state in RINGING and not self.ending else None
+            ringing = self.sip.state in RINGING and not self.ending
+            watching = self.session is not None and not self.ending and media.enabled
+            wait = ring_deadline - loop.time() if ringing else media.check_every if watching else None
             try:
                 async with asyncio.timeout(None if wait is None else max(wait, 0.0)):
                     event = await self.sip.events.get()
             except TimeoutError:
-                await self._ring_timed_out()
+                if ringing:
+                    await self._ring_timed_out()
+                elif self.session is not None and media.silent_too_long(
+                    self.session.stats.received, loop.time(), self.held
+                ):
+                    await self._media_timed_out()
                 continue
             if event.kind == "answered":
                 await self._answered(event.sdp)
@@ -166,6 +175,14 @@ class CallController:
         else:
             self.sip.reject(480)
             await self.report(Outcome(Input.FAILED, causes.NO_ANSWER))
+
+    async def _media_timed_out(self) -> None:
+        """No RTP from the far end for TREBUCHET_MEDIA_TIMEOUT seconds: it is gone (crashed, unplugged)
+        without a BYE. End the call rather than leave it `active` forever."""
+        log.info("call %s: no RTP for %.0f s, hanging up", self.call_id, self.engine.media_timeout)
+        self.ending = True
+        self.sip.bye()
+        await self.report(Outcome(Input.FAILED, causes.MEDIA_TIMEOUT))
 
     async def _answered(self, answer_sdp: bytes) -> None:
         if self.ending:  # the answer crossed our CANCEL: the call is over for the API, end it here too
@@ -199,6 +216,7 @@ class CallController:
         answer, negotiated = sdp.answer(
             sdp.parse_sdp(offer), self.engine.media_host, self.rtp_port, session_id=1, version=2
         )
+        self.held = negotiated.on_hold
         if self.session is not None:
             self.session.remote = (negotiated.remote_address, negotiated.remote_port)
         return answer.to_bytes()
@@ -222,3 +240,20 @@ class CallController:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+
+
+class MediaWatch:
+    """Notices a far end that stopped sending RTP: the count of packets received must keep moving."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.enabled = timeout > 0
+        self.check_every = min(timeout, 1.0) if self.enabled else 1.0
+        self._count = -1
+        self._since = 0.0
+
+    def silent_too_long(self, received: int, now: float, held: bool) -> bool:
+        if received != self._count or held:
+            self._count, self._since = received, now
+            return False
+        return now - self._since >= self.timeout

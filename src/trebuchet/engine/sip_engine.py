@@ -67,6 +67,7 @@ class SipEngine:
         port: int,
         rtp_ports: PortRange,
         routing: RoutingPolicy,
+        media_timeout: float = 60.0,
     ) -> None:
         self.service = service
         self.agent = UserAgent(host=host, port=port, on_incoming=self._incoming)
@@ -74,6 +75,7 @@ class SipEngine:
         self.media = SessionGroup(self.clock)
         self.rtp_ports = rtp_ports
         self.routing = routing
+        self.media_timeout = media_timeout  # seconds without RTP before an answered call is ended (0: never)
         self.controllers: dict[str, CallController] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
