@@ -353,6 +353,8 @@ def test_crash_mid_call_is_closed_on_restart(fresh_server: ServerProcess, callba
     # At least once: the answer may come again if the crash beat its settling; the hangup comes once.
     [hangup] = callbacks.wait_for(lambda r: r.path == path and r.event["eventType"] == "hangup", timeout=20)
     assert hangup.event["cause"] == "CRASH"
+    # The restarted server ended the call on the wire too, from the dialog it kept at answer.
+    assert phone.wait_for("ended")["reason"] == "remote"
     with server.client(creds) as api:
         assert wait_state(api, url, "completed")
         assert_nothing_left(api)

@@ -70,14 +70,15 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.migrate()
+        # SIP first: closing an earlier run's answered calls sends BYEs from their stored dialogs.
+        address = await engine.start()
+        log.info("SIP listening on %s:%s (UDP and TCP)", *address)
         # Calls an earlier run left live are closed in the background, so the API is up at once.
         left_live = await service.live_call_ids()
         if left_live:
             log.warning("closing %d call(s) left live by an earlier run", len(left_live))
         recovery = asyncio.create_task(_recover(service, left_live))
         dispatcher.start()
-        address = await engine.start()
-        log.info("SIP listening on %s:%s (UDP and TCP)", *address)
         try:
             yield
         finally:

@@ -53,6 +53,7 @@ class Call:
     transfer_to: str | None = None
     transfer_caller_id: str | None = None
     node: str | None = None  # the server process that carries the call's SIP and RTP (never shown)
+    dialog: dict[str, Any] | None = None  # the answered call's SIP dialog, to end it after a crash
 
     @property
     def chargeable_duration(self) -> int | None:

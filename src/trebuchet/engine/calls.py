@@ -307,6 +307,8 @@ class CallService:
                 return call
             base = self.user_base(call.user_id)
             call.state = new_state
+            if outcome.dialog is not None:
+                call.dialog = outcome.dialog
             if outcome.input is Input.ANSWERED or outcome.input is Input.ANSWER:
                 call.active_time = now
                 await record_call_event(conn, call, "answer", now, answer_event(call, base, now))

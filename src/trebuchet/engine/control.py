@@ -9,7 +9,7 @@ network will report back later through `CallService.apply`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..domain import causes
 from ..domain.call import Call, UpdateCall
@@ -22,6 +22,7 @@ class Outcome:
 
     input: Input
     cause: str | None = None
+    dialog: dict[str, Any] | None = None  # on an answer: the SIP dialog, kept with the call
 
 
 class Signalling(Protocol):

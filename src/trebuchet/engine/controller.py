@@ -109,7 +109,7 @@ class CallController:
             self.sip.reject(503)
             return Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE)
         self.sip.answer(answer.to_bytes())
-        return Outcome(Input.ANSWERED)
+        return Outcome(Input.ANSWERED, dialog=self._dialog_record())
 
     def reject(self) -> Outcome:
         self.ending = True
@@ -198,7 +198,10 @@ class CallController:
             await self.report(Outcome(Input.FAILED, causes.INCOMPATIBLE_DESTINATION))
             return
         self.session = await self._open_media(negotiated)
-        await self.report(Outcome(Input.ANSWERED))
+        await self.report(Outcome(Input.ANSWERED, dialog=self._dialog_record()))
+
+    def _dialog_record(self) -> dict[str, object] | None:
+        return self.sip.dialog.to_record() if self.sip.dialog is not None else None
 
     async def _open_media(self, negotiated: sdp.Negotiated) -> RtpSession:
         """RTP from answer to hang-up: silence goes out until media features give it something to say."""

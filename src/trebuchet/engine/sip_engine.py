@@ -29,6 +29,8 @@ from ..media.ports import PortRange
 from ..media.session import SessionGroup
 from ..sip import sdp
 from ..sip.call import Call as SipCall
+from ..sip.dialog import Dialog
+from ..sip.errors import ParseError
 from ..sip.uri import SipUri
 from ..sip.useragent import UserAgent
 from ..store import applications as application_store
@@ -156,9 +158,18 @@ class SipEngine:
 
     async def hangup(self, call: Call) -> Outcome | None:
         controller = self.controllers.get(call.id)
-        if controller is None:  # nothing on the wire (any more): the call just ends
+        if controller is None:  # an earlier run's call (after a crash): BYE from its stored dialog
+            if call.dialog is not None:
+                self._bye_restored(call)
             return Outcome(Input.HANGUP, causes.NORMAL_CLEARING)
         return controller.hang_up()
+
+    def _bye_restored(self, call: Call) -> None:
+        assert call.dialog is not None
+        try:
+            self.agent.bye_restored(Dialog.from_record(call.dialog))
+        except (KeyError, ValueError, ParseError) as error:
+            log.warning("call %s: its stored dialog cannot be used: %s", call.id, error)
 
     async def answer(self, call: Call) -> Outcome | None:
         controller = self.controllers.get(call.id)

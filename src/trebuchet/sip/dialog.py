@@ -12,8 +12,8 @@ import secrets
 from dataclasses import dataclass, field
 
 from .message import Request, Response
-from .uri import SipUri, Uri
-from .values import NameAddr
+from .uri import SipUri, Uri, parse_uri
+from .values import NameAddr, parse_name_addr
 
 DEFAULT_PORT = 5060
 
@@ -110,6 +110,36 @@ class Dialog:
             headers.append(("Contact", contact))
         headers += extra or []
         return Request(method, uri, headers, body)
+
+    def to_record(self) -> dict[str, object]:
+        """The dialog as plain JSON data, so a restarted process can still end the call (send BYE)."""
+        return {
+            "callId": self.call_id,
+            "localTag": self.local_tag,
+            "remoteTag": self.remote_tag,
+            "local": str(self.local),
+            "remote": str(self.remote),
+            "remoteTarget": str(self.remote_target),
+            "routeSet": [str(route) for route in self.route_set],
+            "localSeq": self.local_seq,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Dialog:
+        """The inverse of `to_record`; ValueError (or ParseError) for a record that is not one."""
+        routes = record.get("routeSet") or []
+        if not isinstance(routes, list):
+            raise ValueError("routeSet must be a list")
+        return cls(
+            call_id=str(record["callId"]),
+            local_tag=str(record["localTag"]),
+            remote_tag=str(record["remoteTag"]),
+            local=parse_name_addr(str(record["local"]), "From"),
+            remote=parse_name_addr(str(record["remote"]), "To"),
+            remote_target=parse_uri(str(record["remoteTarget"])),
+            route_set=[parse_name_addr(str(route), "Route") for route in routes],
+            local_seq=int(str(record.get("localSeq") or 0)),
+        )
 
     def next_hop(self) -> tuple[str, int, str]:
         """(host, port, transport) the next in-dialog request goes to: the first route, else the target."""

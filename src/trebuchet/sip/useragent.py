@@ -143,6 +143,14 @@ class UserAgent:
         assert response is not None
         return response
 
+    def bye_restored(self, dialog: Dialog) -> None:
+        """End a dialog an earlier run of this server left up (known only from its stored record)."""
+        host, port, transport = dialog.next_hop()
+        # Later than any request the earlier run may have sent in this dialog after the record was kept.
+        dialog.local_seq += 1000
+        bye = dialog.request("BYE", self._via(transport), extra=[("User-Agent", USER_AGENT)])
+        self._send_request(bye, (host, port), transport, None)
+
     # -- internals ---------------------------------------------------------------------------------------
 
     def _now(self) -> float:

@@ -53,6 +53,7 @@ def call_from_row(row: sa.Row) -> Call:
         transfer_to=data["transfer_to"],
         transfer_caller_id=data["transfer_caller_id"],
         node=data["node"],
+        dialog=data["dialog"],
     )
 
 

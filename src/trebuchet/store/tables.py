@@ -51,6 +51,7 @@ calls = sa.Table(
     sa.Column("transfer_to", sa.String(1024)),
     sa.Column("transfer_caller_id", sa.String(64)),
     sa.Column("node", sa.String(128)),  # the process carrying the call; a restart closes only its own
+    sa.Column("dialog", JsonText),  # its SIP dialog once answered, so a restart after a crash can BYE it
     sa.Index("ix_calls_user_start", "user_id", "start_time"),
     sa.Index("ix_calls_user_from", "user_id", "from_number", "start_time"),
     sa.Index("ix_calls_user_to", "user_id", "to_address", "start_time"),

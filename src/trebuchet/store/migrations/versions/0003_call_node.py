@@ -1,4 +1,4 @@
-"""calls.node: which server process carries a call
+"""calls.node and calls.dialog: which server process carries a call, and its SIP dialog
 
 Revision ID: 0003
 Revises: 0002
@@ -17,8 +17,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("node", sa.String(length=128), nullable=True))
+        batch_op.add_column(sa.Column("dialog", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("calls", schema=None) as batch_op:
+        batch_op.drop_column("dialog")
         batch_op.drop_column("node")
