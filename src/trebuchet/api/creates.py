@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import Request
@@ -15,15 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.clock import utcnow
-from ..domain.errors import ApiError, validation_error
+from ..domain.errors import validation_error
+from ..engine.calls import IdempotentRequest
 from ..store import idempotency
 from ..store.database import Database
-
-
-@dataclass(frozen=True)
-class IdempotentRequest:
-    key: str
-    request_hash: str
 
 
 def idempotent_request(request: Request, body: object) -> IdempotentRequest | None:
@@ -37,16 +31,6 @@ def idempotent_request(request: Request, body: object) -> IdempotentRequest | No
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(f"{request.url.path}\n{canonical}".encode()).hexdigest()
     return IdempotentRequest(key, digest)
-
-
-def _replay(earlier: idempotency.Remembered, idem: IdempotentRequest) -> str:
-    if earlier.request_hash != idem.request_hash:
-        raise ApiError(
-            409,
-            "idempotency-key-reused",
-            f"The Idempotency-Key {idem.key} was already used with a different request",
-        )
-    return earlier.location or ""
 
 
 async def create_once(
@@ -64,7 +48,7 @@ async def create_once(
             if idem is not None:
                 earlier = await idempotency.recall(conn, user_id, idem.key, now)
                 if earlier is not None:
-                    return _replay(earlier, idem)
+                    return earlier.replayed_location(idem.key, idem.request_hash)
             await insert(conn)
             if idem is not None:
                 await idempotency.remember(conn, user_id, idem.key, idem.request_hash, 201, location, now)
@@ -76,5 +60,5 @@ async def create_once(
             earlier = await idempotency.recall(conn, user_id, idem.key, utcnow())
         if earlier is None:
             raise
-        return _replay(earlier, idem)
+        return earlier.replayed_location(idem.key, idem.request_hash)
     return location

@@ -169,13 +169,7 @@ class CallService:
 
     @staticmethod
     def _replay(earlier: idempotency.Remembered, idem: IdempotentRequest) -> Created:
-        if earlier.request_hash != idem.request_hash:
-            raise ApiError(
-                409,
-                "idempotency-key-reused",
-                f"The Idempotency-Key {idem.key} was already used with a different request body",
-            )
-        location = earlier.location or ""
+        location = earlier.replayed_location(idem.key, idem.request_hash)
         return Created(location.rsplit("/", 1)[-1], location)
 
     async def _check_references(self, conn: AsyncConnection, user: User, spec: CreateCall) -> None:

@@ -231,16 +231,7 @@ class SipEngine:
                     " for call events",
                 )
             )
-            async with self.service.db.write() as conn:
-                await record_error(
-                    conn,
-                    owned.user_id,
-                    at=utcnow(),
-                    category="unavailable",
-                    code=code,
-                    message=message,
-                    details=[("number", number)],
-                )
+            await self._record_unavailable(owned.user_id, code, message, [("number", number)])
             return
         try:
             port = self._take_port()
@@ -280,15 +271,21 @@ class SipEngine:
         return f"sip:{from_}@{host}"
 
     async def _call_error(self, call: Call, code: str, message: str) -> None:
+        await self._record_unavailable(call.user_id, code, message, [("callId", call.id), ("to", call.to)])
+
+    async def _record_unavailable(
+        self, user_id: str, code: str, message: str, details: list[tuple[str, str]]
+    ) -> None:
+        """An entry in the user's /errors: what the network side could not do for them."""
         async with self.service.db.write() as conn:
             await record_error(
                 conn,
-                call.user_id,
+                user_id,
                 at=utcnow(),
                 category="unavailable",
                 code=code,
                 message=message,
-                details=[("callId", call.id), ("to", call.to)],
+                details=details,
             )
 
 

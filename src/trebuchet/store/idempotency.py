@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..domain.errors import ApiError
 from .tables import idempotency_keys
 
 WINDOW = timedelta(hours=24)
@@ -18,6 +19,16 @@ class Remembered:
     request_hash: str
     status: int
     location: str | None
+
+    def replayed_location(self, key: str, request_hash: str) -> str:
+        """The first answer's Location, for the same request again; 409 for another request."""
+        if request_hash != self.request_hash:
+            raise ApiError(
+                409,
+                "idempotency-key-reused",
+                f"The Idempotency-Key {key} was already used with a different request",
+            )
+        return self.location or ""
 
 
 async def recall(conn: AsyncConnection, user_id: str, key: str, now: datetime) -> Remembered | None:

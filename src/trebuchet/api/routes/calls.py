@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -14,11 +12,11 @@ from ...domain.coerce import as_enum
 from ...domain.errors import ApiError, validation_error
 from ...domain.ids import is_plausible_id
 from ...domain.user import User
-from ...engine.calls import IdempotentRequest
 from ...store import call_events
 from ...store import calls as call_store
 from ..auth import current_user
 from ..common import json_response, read_json, user_base
+from ..creates import idempotent_request
 from ..paging import link_header, parse_page
 from ..schemas import (
     ERROR_RESPONSES,
@@ -32,16 +30,6 @@ from ..schemas import (
 router = APIRouter(prefix="/v1/users/{userId}", tags=["calls"])
 
 
-def _idempotency(request: Request, body: object) -> IdempotentRequest | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    if not key or len(key) > 255:
-        raise validation_error("Idempotency-Key", "must be 1 to 255 characters", "request")
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return IdempotentRequest(key, hashlib.sha256(canonical.encode()).hexdigest())
-
-
 @router.post(
     "/calls",
     status_code=201,
@@ -53,7 +41,7 @@ def _idempotency(request: Request, body: object) -> IdempotentRequest | None:
 async def create_call(request: Request, user: User = Depends(current_user)) -> Response:
     body = await read_json(request)
     spec = parse_create_call(body)
-    idem = _idempotency(request, body)
+    idem = idempotent_request(request, body)
     request.app.state.limits.check_call_create(user, spec.from_)
     base = user_base(request, user.id)
     created = await request.app.state.calls.create(

@@ -5,58 +5,24 @@ number's application hears about it at its incomingCallUrl, and the API answers,
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from .engine_support import (
+from ..support import CallbackServer, Credentials, ServerProcess
+from .support import (
     SIPP_SCENARIOS,
     Phone,
-    assert_nothing_left,
     calls_url,
     event_types,
     events_of,
-    live_server,
     settle,
     sipp_result,
     start_sipp,
-    stop_live_server,
     unique,
     wait_state,
 )
-from .support import CallbackServer, Credentials, ServerProcess
 
 CALLER = "+19195557777"
-
-
-@pytest.fixture(scope="module")
-def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = live_server(backend, tmp_path_factory.mktemp("inbound"))
-    try:
-        yield server
-    finally:
-        stop_live_server(server)
-
-
-@pytest.fixture(scope="module")
-def creds(live: ServerProcess) -> Credentials:
-    return live.first_user()
-
-
-@pytest.fixture
-def api(live: ServerProcess, creds: Credentials) -> Iterator[httpx.Client]:
-    with live.client(creds) as client:
-        yield client
-        assert_nothing_left(client)
-
-
-@pytest.fixture
-def phones() -> Iterator[list[Phone]]:
-    started: list[Phone] = []
-    yield started
-    for phone in started:
-        phone.close()
 
 
 _numbers = iter(range(100, 999))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .engine_support import (
+from ..support import Credentials, ServerProcess, free_port
+from .support import (
     SIPP_SCENARIOS,
     Phone,
     assert_nothing_left,
@@ -22,47 +22,15 @@ from .engine_support import (
     engine_counts,
     event_types,
     events_of,
-    live_server,
     metric,
     settle,
     sipp_result,
     start_sipp,
-    stop_live_server,
     unique,
     wait_state,
 )
-from .support import Credentials, ServerProcess, free_port
 
 FROM = "+19195551212"
-
-
-@pytest.fixture(scope="module")
-def live(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    server = live_server(backend, tmp_path_factory.mktemp("live"))
-    try:
-        yield server
-    finally:
-        stop_live_server(server)
-
-
-@pytest.fixture(scope="module")
-def creds(live: ServerProcess) -> Credentials:
-    return live.first_user()
-
-
-@pytest.fixture
-def api(live: ServerProcess, creds: Credentials) -> Iterator[httpx.Client]:
-    with live.client(creds) as client:
-        yield client
-        assert_nothing_left(client)
-
-
-@pytest.fixture
-def phones() -> Iterator[list[Phone]]:
-    started: list[Phone] = []
-    yield started
-    for phone in started:
-        phone.close()
 
 
 def dial(api: httpx.Client, creds: Credentials, to: str, **fields: object) -> str:
@@ -277,7 +245,7 @@ def test_e164_goes_to_the_trunk_with_digest_credentials(fresh_server: ServerProc
 
 
 def test_e164_without_a_trunk_fails_at_once(tmp_path, backend, callbacks):
-    from .engine_support import live_server as start
+    from .support import live_server as start
 
     server = start(backend, tmp_path)
     try:
@@ -295,7 +263,7 @@ def test_e164_without_a_trunk_fails_at_once(tmp_path, backend, callbacks):
             [error] = api.get(f"/v1/users/{creds.user_id}/errors").json()[:1]
             assert "TREBUCHET_TRUNK_URI" in error["message"]
     finally:
-        from .engine_support import stop_live_server
+        from .support import stop_live_server
 
         stop_live_server(server)
 

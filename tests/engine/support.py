@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from .support import (
+from ..support import (
     CallbackServer,
     Credentials,
     Received,
@@ -25,7 +25,7 @@ from .support import (
     start_phone,
 )
 
-SIPP_SCENARIOS = Path(__file__).resolve().parent / "data" / "sipp"
+SIPP_SCENARIOS = Path(__file__).resolve().parent.parent / "data" / "sipp"
 
 
 def unique(path: str) -> str:
