@@ -62,3 +62,23 @@ def test_cancel_finds_its_invite_and_everything_is_cleaned_up_by_timers():
     assert len(layer) == 0
     with pytest.raises(KeyError):
         layer.respond(invite, response(invite, 200), 100.0)
+
+
+def test_lingering_transactions_leave_on_time_and_only_due_ones_are_touched():
+    """A thousand finished non-INVITE client transactions linger for Timer K (T4 = 5 s) and then leave;
+    a retransmitting one keeps its own schedule among them (the deadlines live on a heap)."""
+    layer = TransactionLayer()
+    byes = [request("BYE", branch=f"z9hG4bK-bye{i}") for i in range(1000)]
+    for bye in byes:
+        layer.send_request(bye, PEER, 0.0)
+    for bye in byes:
+        layer.receive(response(bye, 200), PEER, 0.1)
+    assert layer.next_deadline() == pytest.approx(5.1)
+    busy = request("OPTIONS", branch="z9hG4bK-options")
+    layer.send_request(busy, PEER, 1.0)
+    assert layer.next_deadline() == pytest.approx(1.5)  # Timer E of the new one comes first
+    assert layer.fire_due(1.5) == [Transmit(busy, PEER)]
+    assert layer.fire_due(5.0) == [Transmit(busy, PEER)]  # its Timer E (due 2.5) only
+    assert len(layer) == 1001
+    layer.fire_due(5.1)
+    assert len(layer) == 1 and layer.next_deadline() is not None

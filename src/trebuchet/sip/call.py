@@ -103,6 +103,7 @@ class Call:
         self.dialog = Dialog.as_uas(self.invite, ok.to.tag if ok.to else new_tag())
         self.agent._dialogs[self.dialog.id] = self
         self._final = ok
+        self.agent._unacked[id(self)] = self
         now = self.agent._now()
         self._retransmit_at, self._retransmit_interval, self._give_up_at = now + T1, T1, now + 64 * T1
         self.state = "active"

@@ -45,6 +45,7 @@ class UserAgent:
         self._owners: dict[tuple[str, str], Call] = {}  # client transaction → call
         self._waiters: dict[tuple[str, str], asyncio.Future[Response]] = {}  # requests outside calls
         self._incoming: dict[tuple[str, str, str], Call] = {}  # INVITE server transaction → call
+        self._unacked: dict[int, Call] = {}  # id → call answered by us, 2xx retransmitted until the ACK comes
         self._timer: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
 
@@ -217,7 +218,7 @@ class UserAgent:
         if not isinstance(message, Request) or message.method == "ACK":
             return
         key = client_key(message)
-        if self.layer.clients.pop(key, None) is None:
+        if self.layer.forget(message) is None:
             return
         response = reply(message, 503)
         response.reason = "Service Unavailable (transport error)"
@@ -450,8 +451,11 @@ class UserAgent:
         if actions:
             for action in actions:
                 self._carry_out([action])
-        for call in list(self._dialogs.values()):
-            if call._final is None or call._retransmit_at is None or call._retransmit_at > now:
+        for call in list(self._unacked.values()):
+            if call._final is None:
+                del self._unacked[id(call)]
+                continue
+            if call._retransmit_at is None or call._retransmit_at > now:
                 continue
             if call._give_up_at is not None and now >= call._give_up_at:
                 call._final = None  # no ACK in 64*T1: the session is dead (§13.3.1.4)
@@ -463,7 +467,7 @@ class UserAgent:
             call._retransmit_at = now + call._retransmit_interval
 
     def _retransmit_deadlines(self) -> list[float]:
-        return [c._retransmit_at for c in self._dialogs.values() if c._final is not None and c._retransmit_at]
+        return [c._retransmit_at for c in self._unacked.values() if c._final is not None and c._retransmit_at]
 
 
 def _parse_target(uri: str) -> SipUri:
