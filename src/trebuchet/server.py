@@ -92,6 +92,7 @@ def run(settings: Settings) -> None:
 
     sys.setswitchinterval(float(os.environ.get("TREBUCHET_SWITCH", "0.005")))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per callback drowns the log
     try:
         import uvloop
 
