@@ -339,3 +339,50 @@ def test_a_storm_of_mutated_datagrams_leaves_the_agent_answering(caplog):
     assert statuses == [200]
     assert stats.malformed > 0  # the storm really was malformed in part
     assert not [r for r in caplog.records if "handler failed" in r.getMessage()]  # no exception escaped
+
+
+def _digest_fields(header: str) -> dict[str, str]:
+    body = header.split(" ", 1)[1]
+    fields = {}
+    for part in body.split(","):
+        name, _, value = part.strip().partition("=")
+        fields[name] = value.strip('"')
+    return fields
+
+
+def test_a_407_from_a_proxy_is_answered_with_proxy_authorization():
+    """Trunks challenge with 407; the retried INVITE carries a Proxy-Authorization that checks out when
+    computed here from RFC 2617 §3.2.2 with hashlib (not with our digest module)."""
+    import hashlib
+
+    async def scenario() -> tuple[str, bytes, object]:
+        agent, peer = UserAgent(port=0), RawPeer()
+        await agent.start()
+        target = f"sip:+19195550123@127.0.0.1:{peer.port}"
+        call = agent.invite(target, from_uri="sip:me@127.0.0.1", sdp=SDP, credentials=("trunkuser", "pw"))
+        loop = asyncio.get_running_loop()
+        first = parse(await asyncio.wait_for(loop.sock_recv(peer.sock, 65535), 5))
+        challenge = (
+            f"SIP/2.0 407 Proxy Authentication Required\r\nVia: {first.headers.get('Via')}\r\n"
+            f"From: {first.headers.get('From')}\r\nTo: {first.headers.get('To')};tag=p1\r\n"
+            f"Call-ID: {first.call_id}\r\nCSeq: 1 INVITE\r\n"
+            'Proxy-Authenticate: Digest realm="trunk", nonce="n0nce", qop="auth", algorithm=MD5\r\n'
+            "Content-Length: 0\r\n\r\n"
+        )
+        peer.send(challenge.encode(), agent.port)
+        ack = parse(await asyncio.wait_for(loop.sock_recv(peer.sock, 65535), 5))
+        second = parse(await asyncio.wait_for(loop.sock_recv(peer.sock, 65535), 5))
+        await agent.close()
+        assert ack.method == "ACK" and second.method == "INVITE"
+        return second.headers.get("Proxy-Authorization") or "", second.body, call
+
+    header, body, _ = asyncio.run(scenario())
+    fields = _digest_fields(header)
+    assert fields["username"] == "trunkuser" and fields["realm"] == "trunk" and fields["qop"] == "auth"
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1, ha2 = md5("trunkuser:trunk:pw"), md5(f"INVITE:{fields['uri']}")
+    expected = md5(f"{ha1}:n0nce:{fields['nc']}:{fields['cnonce']}:auth:{ha2}")
+    assert fields["response"] == expected and body == SDP
