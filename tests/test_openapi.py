@@ -33,6 +33,7 @@ def test_every_route_is_described(document):
         ("/v1/users/{userId}/calls/{callId}", "get"),
         ("/v1/users/{userId}/calls/{callId}", "post"),
         ("/v1/users/{userId}/calls/{callId}/events", "get"),
+        ("/v1/users/{userId}/calls/{callId}/dtmf", "post"),
         ("/v1/users/{userId}/calls/{callId}/events/{callEventId}", "get"),
         ("/v1/users/{userId}/calls/{callId}/recordings", "get"),
         ("/v1/users/{userId}/calls/{callId}/transcriptions", "get"),

@@ -66,6 +66,12 @@ class UpdateCallBody(BaseModel):
     callbackUrl: str | None = None
 
 
+class SendDtmfBody(BaseModel):
+    dtmfOut: str = Field(
+        description="1-92 of 0-9 * # A-D; `,` and `w` pause 0.5 s, `W` 1 s", examples=["1W59#"]
+    )
+
+
 class CallResource(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -234,6 +240,7 @@ def json_body(model: type[BaseModel]) -> dict[str, Any]:
 REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     CreateCallBody,
     UpdateCallBody,
+    SendDtmfBody,
     CreateApplicationBody,
     UpdateApplicationBody,
     CreatePhoneNumberBody,

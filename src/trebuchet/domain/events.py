@@ -35,6 +35,10 @@ def answer_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
     return call_event("answer", call, user_base, at, callState="active")
 
 
+def dtmf_event(call: Call, user_base: str, at: datetime, digit: str) -> dict[str, Any]:
+    return call_event("dtmf", call, user_base, at, dtmfDigit=digit)
+
+
 def timeout_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
     return call_event("timeout", call, user_base, at)
 

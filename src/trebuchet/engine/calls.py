@@ -23,7 +23,7 @@ from ..domain.call import Call, CreateCall, UpdateCall
 from ..domain.call_state import REQUESTED_STATE_INPUT, Input, InvalidTransition, is_noop, next_state
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError, validation_error
-from ..domain.events import answer_event, hangup_event, incoming_call_event, timeout_event
+from ..domain.events import answer_event, dtmf_event, hangup_event, incoming_call_event, timeout_event
 from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
 from ..metrics import CALL_TRANSITIONS, CALLS_CREATED
@@ -32,7 +32,7 @@ from ..store import idempotency, references
 from ..store import phone_numbers as number_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
-from .control import NoSignalling, Outcome, Signalling, TransferUnavailable
+from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -278,6 +278,34 @@ class CallService:
             return await self.signalling.transfer(call, update)
         except TransferUnavailable as exc:
             raise ApiError(503, "call-transfer-error", str(exc)) from None
+
+    async def send_dtmf(self, user: User, call_id: str, digits: str) -> None:
+        """`POST /calls/{id}/dtmf`: RFC 4733 digits into an active call, in order with other commands."""
+        async with self._locks.hold(call_id):
+            call = await self.get(user, call_id)
+
+            def failure(reason: str) -> ApiError:
+                message = f"DTMF digits {digits} could not be sent for call {call.id}: {reason}"
+                return ApiError(503, "send-dtmf-failure", message)
+
+            if call.state != "active":
+                raise failure(f"the call is {call.state}")
+            try:
+                self.signalling.send_dtmf(call, digits)
+            except MediaUnavailable as why:
+                raise failure(str(why)) from None
+
+    async def record_digit(self, call_id: str, digit: str) -> None:
+        """A digit the far end pressed: the `dtmf` event, one per digit, in the order they came."""
+        async with self._locks.hold(call_id):
+            now = utcnow()
+            async with self.db.write() as conn:
+                call = await call_store.get_call(conn, call_id)
+                if call is None or call.state != "active":
+                    return
+                payload = dtmf_event(call, self.user_base(call.user_id), now, digit)
+                await record_call_event(conn, call, "dtmf", now, payload, data=digit)
+        self.on_events()
 
     # -- what the network reports -----------------------------------------------------------------------
 

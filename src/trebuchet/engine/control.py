@@ -36,9 +36,15 @@ class Signalling(Protocol):
 
     async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None: ...
 
+    def send_dtmf(self, call: Call, digits: str) -> None: ...
+
 
 class TransferUnavailable(Exception):
     """The signalling layer cannot transfer calls."""
+
+
+class MediaUnavailable(Exception):
+    """The call has no media path that can do this (not answered here, no telephone-event)."""
 
 
 class NoSignalling:
@@ -62,3 +68,6 @@ class NoSignalling:
 
     async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
         raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
+
+    def send_dtmf(self, call: Call, digits: str) -> None:
+        raise MediaUnavailable("no media without the SIP engine")

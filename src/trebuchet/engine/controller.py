@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 from ..domain import causes
 from ..domain.call_state import Input
 from ..media.session import RtpSession, open_session
+from ..media.telephone_event import EventError
 from ..metrics import RTP_PACKETS
 from ..sip import sdp
 from ..sip.call import Call as SipCall
-from .control import Outcome
+from .control import MediaUnavailable, Outcome
 
 if TYPE_CHECKING:
     from .sip_engine import SipEngine
@@ -62,6 +63,8 @@ class CallController:
         self.held = False  # the far end put us on hold (it may send nothing then)
         self.ending = False
         self.task: asyncio.Task[None] | None = None
+        self._digits: asyncio.Queue[str] = asyncio.Queue()  # heard, to report in order
+        self._digit_reporter: asyncio.Task[None] | None = None
         sip_call.on_offer = self._answer_reoffer
 
     @property
@@ -110,6 +113,14 @@ class CallController:
             return Outcome(Input.FAILED, causes.NORMAL_TEMPORARY_FAILURE)
         self.sip.answer(answer.to_bytes())
         return Outcome(Input.ANSWERED, dialog=self._dialog_record())
+
+    def send_digits(self, digits: str) -> None:
+        if self.session is None:
+            raise MediaUnavailable("the call has no media yet")
+        try:
+            self.session.send_digits(digits)
+        except EventError as why:  # the far end did not offer telephone-event
+            raise MediaUnavailable(str(why)) from None
 
     def reject(self) -> Outcome:
         self.ending = True
@@ -204,7 +215,9 @@ class CallController:
         return self.sip.dialog.to_record() if self.sip.dialog is not None else None
 
     async def _open_media(self, negotiated: sdp.Negotiated) -> RtpSession:
-        """RTP from answer to hang-up: silence goes out until media features give it something to say."""
+        """RTP from answer to hang-up: silence goes out until media features give it something to say;
+        digits heard become `dtmf` events, reported one by one in the order they came."""
+        self._digit_reporter = asyncio.create_task(self._report_digits(), name=f"digits-{self.call_id}")
         return await open_session(
             self.engine.media,
             (self.engine.media_host, self.rtp_port),
@@ -212,7 +225,16 @@ class CallController:
             payload_type=negotiated.payload_type,
             telephone_event=negotiated.telephone_event,
             remote=(negotiated.remote_address, negotiated.remote_port),
+            on_digit=self._digits.put_nowait,
         )
+
+    async def _report_digits(self) -> None:
+        while True:
+            digit = await self._digits.get()
+            try:
+                await self.engine.service.record_digit(self.call_id, digit)
+            except Exception:  # a lost digit event must not end the call
+                log.exception("call %s: recording digit %s failed", self.call_id, digit)
 
     def _answer_reoffer(self, offer: bytes) -> bytes:
         """A re-INVITE (hold, resume): answer on the same port; the session keeps its codec."""
@@ -225,6 +247,8 @@ class CallController:
         return answer.to_bytes()
 
     def _release(self) -> None:
+        if self._digit_reporter is not None:
+            self._digit_reporter.cancel()
         if self.session is not None:
             RTP_PACKETS.labels("sent").inc(self.session.stats.sent)
             RTP_PACKETS.labels("received").inc(self.session.stats.received)

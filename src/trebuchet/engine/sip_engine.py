@@ -37,7 +37,7 @@ from ..store import applications as application_store
 from ..store import phone_numbers as number_store
 from ..store.user_errors import record_error
 from .calls import CallService
-from .control import Outcome, TransferUnavailable
+from .control import MediaUnavailable, Outcome, TransferUnavailable
 from .controller import INBOUND_RING_LIMIT, CallController
 from .routing import NoRoute, RoutingPolicy
 
@@ -187,6 +187,12 @@ class SipEngine:
 
     async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
         raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
+
+    def send_dtmf(self, call: Call, digits: str) -> None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        controller.send_digits(digits)
 
     # -- inbound ------------------------------------------------------------------------------------------
 

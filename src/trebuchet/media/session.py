@@ -36,6 +36,7 @@ from .rtp import RTP_HEADER, RtpError, RtpPacket, parse_rtp
 from .telephone_event import EventError, EventReceiver, digit_packets
 
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+PAUSE_FRAMES = {",": 25, "w": 25, "W": 50}  # 20 ms frames: 0.5 s, 0.5 s, 1 s
 CODECS = {
     "PCMU": (encode_mulaw, decode_mulaw),
     "PCMA": (encode_alaw, decode_alaw),
@@ -195,10 +196,16 @@ class RtpSession(asyncio.DatagramProtocol):
         return frame
 
     def send_digits(self, digits: str) -> None:
-        """Queue RFC 4733 packets for `digits`; they take the place of audio frames while they play."""
+        """Queue RFC 4733 packets for `digits`; they take the place of audio frames while they play.
+
+        `,` and `w` pause half a second, `W` a second (Catapult's dtmfOut): frames of normal audio.
+        """
         if self.telephone_event is None:
             raise EventError("the far end did not offer telephone-event")
         for digit in digits:
+            if digit in PAUSE_FRAMES:
+                self._digits_out.extend([None] * PAUSE_FRAMES[digit])
+                continue
             for index, event in enumerate(digit_packets(digit)):
                 self._digits_out.append(RtpPacket(0, 0, 0, 0, event.to_bytes(), marker=index == 0))
             self._digits_out.extend([None] * 3)  # 60 ms between digits

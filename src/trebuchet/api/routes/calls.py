@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from ...domain.call import call_resource, parse_create_call, parse_update_call
 from ...domain.clock import iso, parse_iso
 from ...domain.coerce import as_enum
+from ...domain.dtmf import parse_dtmf_out
 from ...domain.errors import ApiError, validation_error
 from ...domain.ids import is_plausible_id
 from ...domain.user import User
@@ -23,6 +24,7 @@ from ..schemas import (
     CallEventResource,
     CallResource,
     CreateCallBody,
+    SendDtmfBody,
     UpdateCallBody,
     json_body,
 )
@@ -140,6 +142,23 @@ async def get_call(request: Request, callId: str, user: User = Depends(current_u
 async def update_call(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
     update = parse_update_call(await read_json(request))
     await request.app.state.calls.update(user, callId, update)
+    return Response(status_code=200)
+
+
+@router.post(
+    "/calls/{callId}/dtmf",
+    summary="Send DTMF digits into an active call (RFC 4733)",
+    response_class=Response,
+    responses={
+        200: {"description": "Queued; the digits play in order"},
+        503: ERROR_RESPONSES[403],
+        **ERROR_RESPONSES,
+    },
+    openapi_extra=json_body(SendDtmfBody),
+)
+async def send_dtmf(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
+    digits = parse_dtmf_out(await read_json(request))
+    await request.app.state.calls.send_dtmf(user, callId, digits)
     return Response(status_code=200)
 
 
