@@ -204,3 +204,24 @@ phone_numbers = sa.Table(
     sa.Index("ix_phone_numbers_user", "user_id", "seq"),
     sa.Index("ix_phone_numbers_application", "application_id"),
 )
+
+# A DTMF gather on a call (spec §2.9): at most one `started` per call at a time.
+gathers = sa.Table(
+    "gathers",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("call_id", sa.String(40), sa.ForeignKey("calls.id"), nullable=False),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("reason", sa.String(32)),
+    sa.Column("digits", sa.String(64)),
+    sa.Column("max_digits", sa.Integer, nullable=False),
+    sa.Column("inter_digit_timeout", sa.Float, nullable=False),
+    sa.Column("terminating_digits", sa.String(16), nullable=False),
+    sa.Column("tag", sa.String(256)),
+    sa.Column("prompt", JsonText),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Column("completed_time", UtcMillis),
+    sa.Index("ix_gathers_call", "call_id", "seq"),
+)
