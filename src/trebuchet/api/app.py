@@ -25,7 +25,7 @@ from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
 from .ratelimit import RateLimits
-from .routes import applications, calls, errors, health, phone_numbers
+from .routes import applications, calls, errors, gathers, health, phone_numbers
 from .schemas import REQUEST_MODELS
 
 log = logging.getLogger("trebuchet")
@@ -111,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         health.router,
         metrics_router,
         calls.router,
+        gathers.router,
         errors.router,
         applications.router,
         phone_numbers.router,

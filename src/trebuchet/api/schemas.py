@@ -104,6 +104,34 @@ class CallResource(BaseModel):
     transcriptions: str
 
 
+class CreateGatherBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    maxDigits: IntIn = Field(None, description="1-30 digits (default 30); a terminating digit is not counted")
+    interDigitTimeout: float | str | None = Field(
+        None, description="Seconds to wait for each digit, the first included (default 5, at most 30)"
+    )
+    terminatingDigits: str | None = Field(
+        None, description='Digits that end the gather (default "#"; "" for none)'
+    )
+    tag: str | None = Field(None, description="Echoed in the gather event")
+    prompt: dict[str, Any] | None = Field(None, description="Played until the first digit (not yet)")
+
+
+class UpdateGatherBody(BaseModel):
+    state: str = Field(description="completed: stop the gather")
+
+
+class GatherResource(BaseModel):
+    id: str
+    state: str
+    reason: str | None = None
+    digits: str | None = None
+    call: str
+    createdTime: str
+    completedTime: str | None = None
+
+
 class CallEventResource(BaseModel):
     id: str
     time: str
@@ -241,6 +269,8 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     CreateCallBody,
     UpdateCallBody,
     SendDtmfBody,
+    CreateGatherBody,
+    UpdateGatherBody,
     CreateApplicationBody,
     UpdateApplicationBody,
     CreatePhoneNumberBody,

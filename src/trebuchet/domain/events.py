@@ -39,6 +39,19 @@ def dtmf_event(call: Call, user_base: str, at: datetime, digit: str) -> dict[str
     return call_event("dtmf", call, user_base, at, dtmfDigit=digit)
 
 
+def gather_event(
+    call: Call, user_base: str, at: datetime, gather_id: str, reason: str, digits: str, tag: str | None
+) -> dict[str, Any]:
+    """The gather's own tag (not the call's) rides on its event, as the spec's sample shows."""
+    payload = call_event(
+        "gather", call, user_base, at, gatherId=gather_id, state="completed", reason=reason, digits=digits
+    )
+    payload.pop("tag", None)
+    if tag is not None:
+        payload["tag"] = tag
+    return payload
+
+
 def timeout_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
     return call_event("timeout", call, user_base, at)
 

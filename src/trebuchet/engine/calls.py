@@ -33,6 +33,7 @@ from ..store import phone_numbers as number_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
 from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
+from .gathers import GatherService
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -102,6 +103,7 @@ class CallService:
         self.enforce_caller_id = enforce_caller_id
         self.node = node
         self._locks = _KeyedLocks()
+        self.gathers = GatherService(self)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from ..domain import causes
 from ..domain.call import Call, UpdateCall
 from ..domain.call_state import Input
+from ..domain.gather import GatherRules
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class Signalling(Protocol):
     async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None: ...
 
     def send_dtmf(self, call: Call, digits: str) -> None: ...
+
+    def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None: ...
+
+    def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
 
 class TransferUnavailable(Exception):
@@ -71,3 +76,9 @@ class NoSignalling:
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         raise MediaUnavailable("no media without the SIP engine")
+
+    def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None:
+        raise MediaUnavailable("no media without the SIP engine")
+
+    def stop_gather(self, call: Call, gather_id: str) -> bool:
+        return False

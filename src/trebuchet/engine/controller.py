@@ -21,10 +21,12 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..domain import causes
 from ..domain.call_state import Input
+from ..domain.gather import Collector, GatherRules
 from ..media.session import RtpSession, open_session
 from ..media.telephone_event import EventError
 from ..metrics import RTP_PACKETS
@@ -65,6 +67,7 @@ class CallController:
         self.task: asyncio.Task[None] | None = None
         self._digits: asyncio.Queue[str] = asyncio.Queue()  # heard, to report in order
         self._digit_reporter: asyncio.Task[None] | None = None
+        self._gather: GatherRun | None = None
         sip_call.on_offer = self._answer_reoffer
 
     @property
@@ -122,6 +125,40 @@ class CallController:
         except EventError as why:  # the far end did not offer telephone-event
             raise MediaUnavailable(str(why)) from None
 
+    def start_gather(self, gather_id: str, rules: GatherRules) -> None:
+        """Collect the digits heard from now on; the result goes to the gather service when done."""
+        if self.session is None:
+            raise MediaUnavailable("the call has no media yet")
+        self._gather = GatherRun(gather_id, Collector(rules, asyncio.get_running_loop().time()))
+        self._gather.task = asyncio.create_task(self._run_gather(self._gather), name=f"gather-{gather_id}")
+
+    def stop_gather(self, gather_id: str, reason: str = "cancelled") -> bool:
+        run = self._gather
+        if run is None or run.id != gather_id or run.task is None or run.task.done():
+            return False
+        run.stop_reason = reason
+        run.task.cancel()
+        return True
+
+    async def _run_gather(self, run: GatherRun) -> None:
+        loop = asyncio.get_running_loop()
+        reason: str | None = None
+        try:
+            while reason is None:
+                try:
+                    async with asyncio.timeout(max(run.collector.deadline - loop.time(), 0.0)):
+                        digit = await run.heard.get()
+                except TimeoutError:
+                    reason = run.collector.expired(loop.time())
+                    continue
+                reason = run.collector.press(digit, loop.time())
+        except asyncio.CancelledError:
+            reason = run.stop_reason
+        finally:
+            if self._gather is run:
+                self._gather = None
+        await self.engine.service.gathers.finish(self.call_id, run.id, reason, run.collector.digits)
+
     def reject(self) -> Outcome:
         self.ending = True
         self.sip.reject(603)
@@ -141,7 +178,16 @@ class CallController:
             except Exception:  # storage is down too: crash recovery closes the call at the next start
                 log.exception("call %s: recording the failure failed", self.call_id)
         finally:
+            await self._end_gather()
             self._release()
+
+    async def _end_gather(self) -> None:
+        """A gather still collecting when the call ends completes with `hung-up`."""
+        run = self._gather
+        if run is None or run.task is None or not self.stop_gather(run.id, "hung-up"):
+            return
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await run.task
 
     async def _follow(self) -> None:
         loop = asyncio.get_running_loop()
@@ -235,6 +281,8 @@ class CallController:
                 await self.engine.service.record_digit(self.call_id, digit)
             except Exception:  # a lost digit event must not end the call
                 log.exception("call %s: recording digit %s failed", self.call_id, digit)
+            if self._gather is not None:
+                self._gather.heard.put_nowait(digit)
 
     def _answer_reoffer(self, offer: bytes) -> bytes:
         """A re-INVITE (hold, resume): answer on the same port; the session keeps its codec."""
@@ -284,3 +332,14 @@ class MediaWatch:
             self._count, self._since = received, now
             return False
         return now - self._since >= self.timeout
+
+
+@dataclass
+class GatherRun:
+    """A gather in progress on this call: its digits so far and the task that waits for more."""
+
+    id: str
+    collector: Collector
+    heard: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+    stop_reason: str = "cancelled"

@@ -24,6 +24,7 @@ from ..domain.call import Call, UpdateCall
 from ..domain.call_state import Input
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError
+from ..domain.gather import GatherRules
 from ..media.clock import FrameClock
 from ..media.ports import PortRange
 from ..media.session import SessionGroup
@@ -187,6 +188,16 @@ class SipEngine:
 
     async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
         raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
+
+    def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        controller.start_gather(gather_id, rules)
+
+    def stop_gather(self, call: Call, gather_id: str) -> bool:
+        controller = self.controllers.get(call.id)
+        return controller is not None and controller.stop_gather(gather_id)
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         controller = self.controllers.get(call.id)
