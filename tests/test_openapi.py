@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 from .support import SEED_PARAMETERS
 from .test_api_applications import apps_path, create_app
 from .test_api_calls import FROM, TO, calls_path, created_id
+from .test_api_media import media_url
 from .test_api_phone_numbers import fresh_number, import_number, numbers_path
 
 
@@ -52,6 +53,11 @@ def test_every_route_is_described(document):
         ("/v1/users/{userId}/phoneNumbers/{numberId}", "get"),
         ("/v1/users/{userId}/phoneNumbers/{numberId}", "post"),
         ("/v1/users/{userId}/phoneNumbers/{numberId}", "delete"),
+        ("/v1/users/{userId}/media", "get"),
+        ("/v1/users/{userId}/media/{mediaName}", "put"),
+        ("/v1/users/{userId}/media/{mediaName}", "get"),
+        ("/v1/users/{userId}/media/{mediaName}", "head"),
+        ("/v1/users/{userId}/media/{mediaName}", "delete"),
     }
     described = {(path, method) for path, item in document["paths"].items() for method in item}
     assert described == expected
@@ -111,6 +117,19 @@ def test_real_responses_match_their_schemas(document, api, user):
     ):
         described = set(document["components"]["schemas"][name]["properties"])
         assert set(api.get(url).json()) <= described  # nothing sent that the document does not name
+    media_name = "openapi check.wav"
+    assert api.put(f"{media_url(user)}/{media_name}", content=b"RIFF").status_code == 200
+    listed = api.get(media_url(user))
+    _validator(document, "/v1/users/{userId}/media", "get", "200").validate(listed.json())
+    assert {"mediaName", "contentLength", "content"} == set(listed.json()[0])
+    missing = api.get(f"{media_url(user)}/no-such-file")
+    _validator(document, "/v1/users/{userId}/media/{mediaName}", "get", "404").validate(missing.json())
+    unsized = api.put(f"{media_url(user)}/big", content=iter([b"no Content-Length"]))
+    _validator(document, "/v1/users/{userId}/media/{mediaName}", "put", "400").validate(unsized.json())
+    upload = document["paths"]["/v1/users/{userId}/media/{mediaName}"]["put"]
+    assert upload["requestBody"]["required"] is True
+    download = document["paths"]["/v1/users/{userId}/media/{mediaName}"]["get"]["responses"]["200"]
+    assert {"Content-Type", "Content-Length"} <= set(download["headers"])
     refused = create_app(api, user, incomingCallUrl=None)
     _validator(document, "/v1/users/{userId}/applications", "post", "400").validate(refused.json())
     duplicate = import_number(api, user, number)

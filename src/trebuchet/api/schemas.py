@@ -239,6 +239,12 @@ class PhoneNumberResource(BaseModel):
     numberState: Literal["enabled", "released"]
 
 
+class MediaResource(BaseModel):
+    mediaName: str
+    contentLength: int = Field(description="Size in bytes")
+    content: str = Field(description="The download URL (Basic auth, like every other request)")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "unreachable"]

@@ -225,3 +225,19 @@ gathers = sa.Table(
     sa.Column("completed_time", UtcMillis),
     sa.Index("ix_gathers_call", "call_id", "seq"),
 )
+
+# Media files (spec §7): the metadata; the bytes are <data_dir>/media/<userId>/<name> (store/media.py).
+media = sa.Table(
+    "media",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(255), nullable=False),
+    sa.Column("cache_control", sa.String(255)),
+    sa.Column("length", sa.BigInteger, nullable=False),
+    sa.Column("created_time", UtcMillis, nullable=False),
+    sa.Column("updated_time", UtcMillis, nullable=False),
+    sa.UniqueConstraint("user_id", "name", name="uq_media_user_name"),
+    sa.Index("ix_media_user", "user_id", "seq"),
+)
