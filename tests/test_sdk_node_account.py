@@ -1,10 +1,11 @@
-"""node-bandwidth 4.0.0's Application and PhoneNumber APIs, unchanged, against the real server (§11.1).
+"""node-bandwidth 4.0.0's Application, PhoneNumber and Media APIs, unchanged, against the real server (§11.1).
 
 Kept apart from test_sdk_node.py (calls) so each file has one owner while the engine's tests change.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -50,3 +51,35 @@ def test_node_sdk_applications_and_numbers(node_sdk, server):
     assert "applicationId" not in seen["numberAfterAppDelete"]
     assert seen["numberGone"]["statusCode"] == 404
     assert seen["appGone"]["statusCode"] == 404
+
+
+def test_node_sdk_media(node_sdk, server):
+    creds = server.create_user()
+    env = {
+        **os.environ,
+        "BASE_URL": server.base_url,
+        "USER_ID": creds.user_id,
+        "API_TOKEN": creds.token,
+        "API_SECRET": creds.secret,
+    }
+    done = subprocess.run(["node", "media.js"], cwd=HERE, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    every_byte = bytes(range(256)) * 16
+    base = f"{server.base_url}/v1/users/{creds.user_id}/media"
+    assert seen["list"] == [
+        {
+            "mediaName": "node greeting.wav",
+            "contentLength": len(every_byte),
+            "content": f"{base}/node%20greeting.wav",
+        },
+        {"mediaName": "note.txt", "contentLength": 11, "content": f"{base}/note.txt"},
+        {"mediaName": "streamed", "contentLength": 14, "content": f"{base}/streamed"},
+    ]
+    assert seen["download"]["contentType"] == "audio/wav"
+    assert base64.b64decode(seen["download"]["base64"]) == every_byte
+    assert seen["note"] == {"contentType": "text/plain", "content": "from a file"}
+    assert seen["streamed"] == {"contentType": "application/octet-stream", "content": "streamed bytes"}
+    assert seen["afterDelete"] == ["node greeting.wav", "streamed"]
+    assert seen["gone"]["statusCode"] == 404 and "note.txt" in seen["gone"]["message"]
+    assert seen["deleteAgain"]["statusCode"] == 404

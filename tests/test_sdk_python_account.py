@@ -1,4 +1,4 @@
-"""python-bandwidth's account client (bandwidth_sdk 3.1.0), unchanged, on applications and phone numbers.
+"""python-bandwidth's account client (bandwidth_sdk 3.1.0), unchanged, on applications, numbers and media.
 
 Kept apart from test_sdk_python.py (the voice client) so each file has one owner while the engine's tests
 change; both run the SDK against the real server the same way.
@@ -77,3 +77,28 @@ def test_sdk_phone_number_round_trip(account):
     with pytest.raises(BandwidthAccountAPIException) as released:
         account.get_phone_number(number_id)
     assert released.value.status_code == 404 and released.value.code == "number-not-found"
+
+
+def test_sdk_media_round_trip(account, tmp_path):
+    data = bytes(range(256)) * 40
+    _, response, _ = account.upload_media_file("sdk greeting.wav", content=data, content_type="audio/wav")
+    assert response.status_code == 200
+    source = tmp_path / "note.txt"
+    source.write_bytes(b"from a file")
+    account.upload_media_file("note.txt", file_path=str(source), content_type="text/plain")
+    listed = list(account.list_media_files())
+    assert [(m["media_name"], m["content_length"]) for m in listed] == [
+        ("sdk greeting.wav", len(data)),
+        ("note.txt", 11),
+    ]
+    assert listed[0]["content"].endswith("/media/sdk%20greeting.wav")
+    raw, content_type = account.download_media_file("sdk greeting.wav")
+    assert (raw.read(), content_type) == (data, "audio/wav")
+    account.upload_media_file("note.txt", content="replaced", content_type="text/plain")
+    raw, _ = account.download_media_file("note.txt")
+    assert raw.read() == b"replaced"
+    account.delete_media_file("sdk greeting.wav")
+    assert [m["media_name"] for m in account.list_media_files()] == ["note.txt"]
+    with pytest.raises(BandwidthAccountAPIException) as gone:
+        account.delete_media_file("sdk greeting.wav")
+    assert gone.value.status_code == 404 and gone.value.code == "media-not-found"
