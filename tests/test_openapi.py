@@ -40,6 +40,8 @@ def test_every_route_is_described(document):
         ("/v1/users/{userId}/calls/{callId}/gather/{gatherId}", "post"),
         ("/v1/users/{userId}/calls/{callId}/events/{callEventId}", "get"),
         ("/v1/users/{userId}/calls/{callId}/recordings", "get"),
+        ("/v1/users/{userId}/recordings", "get"),
+        ("/v1/users/{userId}/recordings/{recordingId}", "get"),
         ("/v1/users/{userId}/calls/{callId}/transcriptions", "get"),
         ("/v1/users/{userId}/errors", "get"),
         ("/v1/users/{userId}/errors/{errorId}", "get"),

@@ -25,7 +25,7 @@ from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
 from .ratelimit import RateLimits
-from .routes import applications, calls, errors, gathers, health, media, phone_numbers
+from .routes import applications, calls, errors, gathers, health, media, phone_numbers, recordings
 from .schemas import REQUEST_MODELS
 
 log = logging.getLogger("trebuchet")
@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
         applications.router,
         phone_numbers.router,
         media.router,
+        recordings.router,
     ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware)

@@ -132,6 +132,15 @@ class GatherResource(BaseModel):
     completedTime: str | None = None
 
 
+class RecordingResource(BaseModel):
+    id: str
+    startTime: str
+    endTime: str | None = None
+    call: str
+    media: str
+    state: str = Field(description="recording, saving, complete or error")
+
+
 class CallEventResource(BaseModel):
     id: str
     time: str

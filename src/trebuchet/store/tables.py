@@ -241,3 +241,20 @@ media = sa.Table(
     sa.UniqueConstraint("user_id", "name", name="uq_media_user_name"),
     sa.Index("ix_media_user", "user_id", "seq"),
 )
+
+# A call's recordings (spec §5); the file is the user's media `{callId}-{number}.{file_format}`.
+recordings = sa.Table(
+    "recordings",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("call_id", sa.String(40), sa.ForeignKey("calls.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("file_format", sa.String(8), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("start_time", UtcMillis, nullable=False),
+    sa.Column("end_time", UtcMillis),
+    sa.UniqueConstraint("call_id", "number", name="uq_recordings_call_number"),
+    sa.Index("ix_recordings_user", "user_id", "seq"),
+)

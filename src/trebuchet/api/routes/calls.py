@@ -207,17 +207,6 @@ async def get_call_event(
 
 
 @router.get(
-    "/calls/{callId}/recordings",
-    summary="List a call's recordings (recording arrives with the media issue: always empty for now)",
-    response_model=list[dict],
-    responses=ERROR_RESPONSES,
-)
-async def list_call_recordings(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
-    await request.app.state.calls.get(user, callId)  # 404 unless it is the user's
-    return json_response([])
-
-
-@router.get(
     "/calls/{callId}/transcriptions",
     summary="List a call's transcriptions (always empty until recording exists)",
     response_model=list[dict],
