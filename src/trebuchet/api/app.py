@@ -63,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
         on_events=dispatcher.wake,
         enforce_caller_id=settings.enforce_caller_id,
         node=settings.node,
+        data_dir=settings.data_dir,
     )
     engine = _build_engine(settings, service)
     service.signalling = engine

@@ -7,6 +7,7 @@ from typing import Any
 
 from .call import Call, call_uri
 from .clock import iso
+from .recording import Recording
 
 
 def call_event(event_type: str, call: Call, user_base: str, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -63,3 +64,22 @@ def incoming_call_event(
     platform answers before telling; a call the application must answer itself is still `started`."""
     state = "active" if answering else "started"
     return call_event("incomingcall", call, user_base, at, callState=state, applicationId=application_id)
+
+
+def recording_event(
+    call: Call, user_base: str, at: datetime, recording: Recording, state: str
+) -> dict[str, Any]:
+    """`recording` when the file is saved (`complete`) or could not be (`error`): both `state` and
+    `status` carry it, as the spec's samples do."""
+    return call_event(
+        "recording",
+        call,
+        user_base,
+        at,
+        recordingId=recording.id,
+        recordingUri=f"{user_base}/recordings/{recording.id}",
+        state=state,
+        status=state,
+        startTime=iso(recording.start_time),
+        endTime=iso(recording.end_time),
+    )

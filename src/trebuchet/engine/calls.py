@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,10 +31,12 @@ from ..metrics import CALL_TRANSITIONS, CALLS_CREATED
 from ..store import calls as call_store
 from ..store import idempotency, references
 from ..store import phone_numbers as number_store
+from ..store import recordings as recording_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
 from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 from .gathers import GatherService
+from .recordings import RecordingService
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -95,6 +98,7 @@ class CallService:
         on_events: Callable[[], None] = lambda: None,
         enforce_caller_id: bool = False,
         node: str | None = None,
+        data_dir: Path = Path("data"),
     ) -> None:
         self.db = db
         self.public_url = public_url.rstrip("/")
@@ -104,6 +108,7 @@ class CallService:
         self.node = node
         self._locks = _KeyedLocks()
         self.gathers = GatherService(self)
+        self.recordings = RecordingService(self, data_dir)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"
@@ -258,10 +263,26 @@ class CallService:
                 async with self.db.write() as conn:
                     current = await call_store.get_call(conn, call_id)
                     assert current is not None
+                    changes_format = any(
+                        name != "recording_enabled" and getattr(current, name) != value
+                        for name, value in settings.items()
+                    )
+                    if changes_format and await recording_store.running_recording(conn, call_id):
+                        raise ApiError(
+                            409,
+                            "conflicted-recording-values-request",
+                            "The recording format and maximum duration cannot be changed while recording"
+                            " is being executed!",
+                        )
                     for name, value in settings.items():
                         setattr(current, name, value)
                     await call_store.save_call(conn, current)
                 call = current
+                if call.state == "active" and update.recording_enabled is not None:
+                    if update.recording_enabled:
+                        await self.recordings.start(call)
+                    else:
+                        self.recordings.stop(call)
             if command is None or is_noop(call.state):
                 return call
             outcome = await self._signal(call, command, update)
@@ -349,6 +370,9 @@ class CallService:
             await call_store.save_call(conn, call)
         CALL_TRANSITIONS.labels(new_state).inc()
         self.on_events()
+        answered = outcome.input is Input.ANSWERED or outcome.input is Input.ANSWER
+        if answered and new_state == "active" and call.recording_enabled:
+            await self.recordings.start(call)
         return call
 
     # -- start and stop ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ network will report back later through `CallService.apply`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from ..domain import causes
@@ -40,6 +41,12 @@ class Signalling(Protocol):
     def send_dtmf(self, call: Call, digits: str) -> None: ...
 
     def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None: ...
+
+    def start_recording(
+        self, call: Call, recording_id: str, path: Path, file_format: str, max_duration: float
+    ) -> None: ...
+
+    def stop_recording(self, call: Call) -> None: ...
 
     def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
@@ -82,3 +89,11 @@ class NoSignalling:
 
     def stop_gather(self, call: Call, gather_id: str) -> bool:
         return False
+
+    def start_recording(
+        self, call: Call, recording_id: str, path: Path, file_format: str, max_duration: float
+    ) -> None:
+        raise MediaUnavailable("no media without the SIP engine")
+
+    def stop_recording(self, call: Call) -> None:
+        return None

@@ -22,11 +22,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..domain import causes
 from ..domain.call_state import Input
 from ..domain.gather import Collector, GatherRules
+from ..media.recorder import Recorder
 from ..media.session import RtpSession, open_session
 from ..media.telephone_event import EventError
 from ..metrics import RTP_PACKETS
@@ -68,6 +70,7 @@ class CallController:
         self._digits: asyncio.Queue[str] = asyncio.Queue()  # heard, to report in order
         self._digit_reporter: asyncio.Task[None] | None = None
         self._gather: GatherRun | None = None
+        self._recording: tuple[str, Recorder, asyncio.Task[None]] | None = None
         sip_call.on_offer = self._answer_reoffer
 
     @property
@@ -159,6 +162,47 @@ class CallController:
                 self._gather = None
         await self.engine.service.gathers.finish(self.call_id, run.id, reason, run.collector.digits)
 
+    def start_recording(self, recording_id: str, path: Path, file_format: str, max_duration: float) -> None:
+        """Record both directions on the frame clock until stopped, the max duration, or the hang-up."""
+        if self.session is None:
+            raise MediaUnavailable("the call has no media yet")
+        if self._recording is not None:
+            return
+        recorder = Recorder(path, file_format=file_format, max_duration=max_duration)  # type: ignore[arg-type]
+        recorder.start(self.engine.clock)
+        self.session.on_audio, self.session.on_sent = recorder.hear, recorder.send
+        watcher = asyncio.create_task(
+            self._watch_recording(recording_id, recorder), name=f"rec-{recording_id}"
+        )
+        self._recording = (recording_id, recorder, watcher)
+
+    def stop_recording(self) -> None:
+        if self._recording is not None:
+            self._recording[1].stop()
+
+    async def _watch_recording(self, recording_id: str, recorder: Recorder) -> None:
+        saved = None
+        try:
+            assert recorder.ended is not None
+            saved = await asyncio.shield(recorder.ended)
+        except Exception:
+            log.exception("call %s: recording %s failed", self.call_id, recording_id)
+        finally:
+            if self._recording is not None and self._recording[1] is recorder:
+                self._recording = None
+                if self.session is not None:
+                    self.session.on_audio = self.session.on_sent = None
+        await self.engine.service.recordings.finished(self.call_id, recording_id, saved)
+
+    async def _end_recording(self) -> None:
+        """A recording still running when the call ends is finished and saved before we let go."""
+        if self._recording is None:
+            return
+        _, recorder, watcher = self._recording
+        recorder.stop()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await watcher
+
     def reject(self) -> Outcome:
         self.ending = True
         self.sip.reject(603)
@@ -179,6 +223,7 @@ class CallController:
                 log.exception("call %s: recording the failure failed", self.call_id)
         finally:
             await self._end_gather()
+            await self._end_recording()
             self._release()
 
     async def _end_gather(self) -> None:

@@ -17,6 +17,7 @@ import logging
 import random
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..domain import causes
 from ..domain.addresses import is_e164
@@ -198,6 +199,19 @@ class SipEngine:
     def stop_gather(self, call: Call, gather_id: str) -> bool:
         controller = self.controllers.get(call.id)
         return controller is not None and controller.stop_gather(gather_id)
+
+    def start_recording(
+        self, call: Call, recording_id: str, path: Path, file_format: str, max_duration: float
+    ) -> None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        controller.start_recording(recording_id, path, file_format, max_duration)
+
+    def stop_recording(self, call: Call) -> None:
+        controller = self.controllers.get(call.id)
+        if controller is not None:
+            controller.stop_recording()
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         controller = self.controllers.get(call.id)

@@ -79,6 +79,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.sequence = random.getrandbits(16)
         self.timestamp = random.getrandbits(32)
         self.buffer = ReceiveBuffer()
+        self.on_sent: Callable[[np.ndarray], None] | None = None  # each frame sent (a recorder's other half)
         self.events = EventReceiver()
         self.stats = SessionStats()
         self._digits_out: deque[RtpPacket | None] = deque()
@@ -157,7 +158,10 @@ class RtpSession(asyncio.DatagramProtocol):
             self.timestamp = (self.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
             return None
         frame = self.source() if self.source is not None else None
-        return SILENCE if frame is None else frame
+        frame = SILENCE if frame is None else frame
+        if self.on_sent is not None:
+            self.on_sent(frame)
+        return frame
 
     def send_frame(self, payload: bytes) -> None:
         self._send(self.payload_type, self.timestamp, payload)

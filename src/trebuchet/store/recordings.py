@@ -72,3 +72,14 @@ async def list_recordings(
     if limit is not None:
         query = query.limit(limit)
     return [_from_row(row) for row in await conn.execute(query)]
+
+
+async def get_recording_by_id(conn: AsyncConnection, recording_id: str) -> Recording | None:
+    row = (await conn.execute(sa.select(recordings).where(recordings.c.id == recording_id))).first()
+    return _from_row(row) if row is not None else None
+
+
+async def running_recording(conn: AsyncConnection, call_id: str) -> Recording | None:
+    query = sa.select(recordings).where(recordings.c.call_id == call_id, recordings.c.state == "recording")
+    row = (await conn.execute(query)).first()
+    return _from_row(row) if row is not None else None
