@@ -35,6 +35,7 @@ def test_every_route_is_described(document):
         ("/v1/users/{userId}/calls/{callId}", "post"),
         ("/v1/users/{userId}/calls/{callId}/events", "get"),
         ("/v1/users/{userId}/calls/{callId}/dtmf", "post"),
+        ("/v1/users/{userId}/calls/{callId}/audio", "post"),
         ("/v1/users/{userId}/calls/{callId}/gather", "post"),
         ("/v1/users/{userId}/calls/{callId}/gather/{gatherId}", "get"),
         ("/v1/users/{userId}/calls/{callId}/gather/{gatherId}", "post"),

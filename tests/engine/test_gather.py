@@ -131,6 +131,7 @@ def test_bad_gathers_are_refused(live, api, creds, callbacks):
         ({"interDigitTimeout": 0}, "interDigitTimeout"),
         ({"terminatingDigits": "x"}, "terminatingDigits"),
         ({"prompt": "say it"}, "prompt"),
+        ({"prompt": {"sentence": ""}}, "prompt"),
     ):
         refused = api.post(f"{leg_b}/gather", json=body)
         assert refused.status_code == 400 and refused.json()["code"] == "validation-error", (
@@ -147,3 +148,20 @@ def test_bad_gathers_are_refused(live, api, creds, callbacks):
     hang_up(api, leg_a)
     refused = api.post(f"{leg_b}/gather", json={})
     assert refused.status_code == 403 and refused.json()["code"] == "call-invalid-state"
+
+
+def test_a_prompt_plays_until_the_first_digit(live, api, creds, callbacks):
+    leg_a, leg_b, _, path_b = two_legs(live, api, creds, callbacks)
+    prompt = {"sentence": "Please enter your four digit PIN, then press the pound key.", "tag": "ask"}
+    start_gather(api, leg_b, maxDigits=4, prompt=prompt)
+    [started] = callbacks.wait_for(lambda r: r.path == path_b and r.event["eventType"] == "speak")
+    assert (started.event["status"], started.event["tag"]) == ("started", "ask")
+    time.sleep(0.5)
+    pressed = time.monotonic()
+    assert api.post(f"{leg_a}/dtmf", json={"dtmfOut": "4321"}).status_code == 200
+    done = callbacks.wait_for(lambda r: r.path == path_b and r.event["eventType"] == "speak", count=2)[1]
+    assert done.event["status"] == "done"
+    assert time.monotonic() - pressed < 1.5  # the first digit cut the prompt short (it lasts ~4 s)
+    [event] = gather_events(callbacks, path_b)
+    assert (event["reason"], event["digits"]) == ("max-digits", "4321")
+    hang_up(api, leg_a)

@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
             if ended:
                 log.info("hung up %d live call(s) at shutdown", ended)
             await engine.stop()
+            await service.audio.close()
             await dispatcher.stop()
             await db.dispose()
 

@@ -66,6 +66,23 @@ class UpdateCallBody(BaseModel):
     callbackUrl: str | None = None
 
 
+class AudioBody(BaseModel):
+    """The audio object (spec §2.7), also a gather's `prompt`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    fileUrl: str | None = Field(
+        None, description='A WAV or MP3 file (http(s) or this server\'s media); "" stops it'
+    )
+    sentence: str | None = Field(None, description='Text to speak (at most 1000 characters); "" stops it')
+    gender: str | None = Field(None, description="female or male (sentence only)")
+    locale: str | None = Field(None, description="en_US, en_UK, es, es_MX, fr, fr_FR, de, de_DE, it, it_IT")
+    voice: str | None = Field(None, description="Kate, Susan, Julie, Dave, Paul, Bridget, Esperanza, ...")
+    loopEnabled: BoolIn = None
+    volume: IntIn = Field(None, description="-4 to 4 (default 0)")
+    tag: str | None = Field(None, description="Echoed in the playback or speak events")
+
+
 class SendDtmfBody(BaseModel):
     dtmfOut: str = Field(
         description="1-92 of 0-9 * # A-D; `,` and `w` pause 0.5 s, `W` 1 s", examples=["1W59#"]
@@ -115,7 +132,7 @@ class CreateGatherBody(BaseModel):
         None, description='Digits that end the gather (default "#"; "" for none)'
     )
     tag: str | None = Field(None, description="Echoed in the gather event")
-    prompt: dict[str, Any] | None = Field(None, description="Played until the first digit (not yet)")
+    prompt: AudioBody | None = Field(None, description="Played until the first digit (the audio object)")
 
 
 class UpdateGatherBody(BaseModel):
@@ -284,6 +301,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     CreateCallBody,
     UpdateCallBody,
     SendDtmfBody,
+    AudioBody,
     CreateGatherBody,
     UpdateGatherBody,
     CreateApplicationBody,

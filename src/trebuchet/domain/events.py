@@ -8,6 +8,7 @@ from typing import Any
 from .call import Call, call_uri
 from .clock import iso
 from .recording import Recording
+from .transcription import EVENT_TEXT_MAX, Transcription, text_url, transcription_uri
 
 
 def call_event(event_type: str, call: Call, user_base: str, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -43,14 +44,28 @@ def dtmf_event(call: Call, user_base: str, at: datetime, digit: str) -> dict[str
 def gather_event(
     call: Call, user_base: str, at: datetime, gather_id: str, reason: str, digits: str, tag: str | None
 ) -> dict[str, Any]:
-    """The gather's own tag (not the call's) rides on its event, as the spec's sample shows."""
-    payload = call_event(
-        "gather", call, user_base, at, gatherId=gather_id, state="completed", reason=reason, digits=digits
+    """The gather's own tag rides on its event, as the spec's sample shows (the call's when it has none)."""
+    return call_event(
+        "gather",
+        call,
+        user_base,
+        at,
+        gatherId=gather_id,
+        state="completed",
+        reason=reason,
+        digits=digits,
+        tag=tag,
     )
-    payload.pop("tag", None)
-    if tag is not None:
-        payload["tag"] = tag
-    return payload
+
+
+def audio_event(
+    call: Call, user_base: str, at: datetime, kind: str, started: bool, tag: str | None
+) -> dict[str, Any]:
+    """`playback` (a file) or `speak` (a sentence), `started` then `done`, with the audio's tag (else the
+    call's). `speak` also says `state`, PLAYBACK_START / PLAYBACK_STOP."""
+    status = "started" if started else "done"
+    state = None if kind != "speak" else "PLAYBACK_START" if started else "PLAYBACK_STOP"
+    return call_event(kind, call, user_base, at, status=status, state=state, tag=tag)
 
 
 def timeout_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
@@ -82,4 +97,40 @@ def recording_event(
         status=state,
         startTime=iso(recording.start_time),
         endTime=iso(recording.end_time),
+    )
+
+
+def transcription_event(
+    call: Call, user_base: str, at: datetime, transcription: Transcription
+) -> dict[str, Any]:
+    """`transcription` when one finished. Completed: the call's common fields and the text (its first 1026
+    characters; the whole at `textUrl`). Error: only the type, state/status and ids, as the spec's sample
+    (plus `callId`, `time` and the call's `tag`, which every event of a call carries here)."""
+    state = transcription.state
+    ids = {"transcriptionId": transcription.id, "recordingId": transcription.recording_id}
+    if state != "completed":
+        payload: dict[str, Any] = {
+            "eventType": "transcription",
+            "state": state,
+            "status": state,
+            **ids,
+            "callId": call.id,
+            "time": iso(at),
+        }
+        if call.tag is not None:
+            payload["tag"] = call.tag
+        return payload
+    text = transcription.text or ""
+    return call_event(
+        "transcription",
+        call,
+        user_base,
+        at,
+        **ids,
+        transcriptionUri=transcription_uri(user_base, transcription),
+        state=state,
+        status=state,
+        textSize=len(text),
+        text=text[:EVENT_TEXT_MAX],
+        textUrl=text_url(user_base, transcription),
     )

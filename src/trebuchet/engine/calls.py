@@ -35,6 +35,7 @@ from ..store import recordings as recording_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
 from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
+from .audio import AudioService
 from .gathers import GatherService
 from .recordings import RecordingService
 
@@ -109,6 +110,7 @@ class CallService:
         self._locks = _KeyedLocks()
         self.gathers = GatherService(self)
         self.recordings = RecordingService(self, data_dir)
+        self.audio = AudioService(self, data_dir)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"

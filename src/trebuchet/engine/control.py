@@ -16,6 +16,7 @@ from ..domain import causes
 from ..domain.call import Call, UpdateCall
 from ..domain.call_state import Input
 from ..domain.gather import GatherRules
+from ..media.audio_files import FilePlayer
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class Signalling(Protocol):
     ) -> None: ...
 
     def stop_recording(self, call: Call) -> None: ...
+
+    def play_audio(
+        self, call: Call, kind: str, player: FilePlayer, tag: str | None, barge_in: bool = False
+    ) -> None: ...
+
+    def stop_audio(self, call: Call, kind: str) -> bool: ...
 
     def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
@@ -97,3 +104,11 @@ class NoSignalling:
 
     def stop_recording(self, call: Call) -> None:
         return None
+
+    def play_audio(
+        self, call: Call, kind: str, player: FilePlayer, tag: str | None, barge_in: bool = False
+    ) -> None:
+        raise MediaUnavailable("no media without the SIP engine")
+
+    def stop_audio(self, call: Call, kind: str) -> bool:
+        return False

@@ -25,9 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..domain import causes
 from ..domain.call_state import Input
 from ..domain.gather import Collector, GatherRules
+from ..media.audio_files import FilePlayer
 from ..media.recorder import Recorder
 from ..media.session import RtpSession, open_session
 from ..media.telephone_event import EventError
@@ -71,6 +74,8 @@ class CallController:
         self._digit_reporter: asyncio.Task[None] | None = None
         self._gather: GatherRun | None = None
         self._recording: tuple[str, Recorder, asyncio.Task[None]] | None = None
+        self._playing: Playback | None = None
+        self._audio_reports: set[asyncio.Task[None]] = set()
         sip_call.on_offer = self._answer_reoffer
 
     @property
@@ -203,6 +208,49 @@ class CallController:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await watcher
 
+    def play_audio(self, kind: str, player: FilePlayer, tag: str | None, barge_in: bool = False) -> None:
+        """Play into the call from the next tick, instead of whatever played (which is then done)."""
+        if self.session is None:
+            raise MediaUnavailable("the call has no media yet")
+        if self._playing is not None:
+            self._audio_done(self._playing)
+        self._playing = Playback(kind, player, tag, barge_in)
+        self.session.source = self._next_audio_frame
+
+    def stop_audio(self, kind: str | None = None) -> bool:
+        playing = self._playing
+        if playing is None or (kind is not None and playing.kind != kind):
+            return False
+        self._audio_done(playing)
+        return True
+
+    def _next_audio_frame(self) -> np.ndarray | None:
+        """The session's source while audio plays: the player's frames, then done."""
+        playing = self._playing
+        if playing is None:
+            return None
+        frame = playing.player()
+        if frame is None:
+            self._audio_done(playing)
+        return frame
+
+    def _audio_done(self, playing: Playback) -> None:
+        if self._playing is playing:
+            self._playing = None
+            if self.session is not None:
+                self.session.source = None
+        playing.player.stop()
+        report = self.engine.service.audio.finished(self.call_id, playing.kind, playing.tag)
+        task = asyncio.create_task(report, name=f"audio-done-{self.call_id}")
+        self._audio_reports.add(task)
+        task.add_done_callback(self._audio_reports.discard)
+
+    def _heard_digit(self, digit: str) -> None:
+        """A digit interrupts a bargeable prompt at once (before its event is even written)."""
+        if self._playing is not None and self._playing.barge_in:
+            self._audio_done(self._playing)
+        self._digits.put_nowait(digit)
+
     def reject(self) -> Outcome:
         self.ending = True
         self.sip.reject(603)
@@ -224,6 +272,9 @@ class CallController:
         finally:
             await self._end_gather()
             await self._end_recording()
+            self.stop_audio()
+            if self._audio_reports:
+                await asyncio.gather(*self._audio_reports, return_exceptions=True)
             self._release()
 
     async def _end_gather(self) -> None:
@@ -316,7 +367,7 @@ class CallController:
             payload_type=negotiated.payload_type,
             telephone_event=negotiated.telephone_event,
             remote=(negotiated.remote_address, negotiated.remote_port),
-            on_digit=self._digits.put_nowait,
+            on_digit=self._heard_digit,
         )
 
     async def _report_digits(self) -> None:
@@ -388,3 +439,13 @@ class GatherRun:
     heard: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     task: asyncio.Task[None] | None = None
     stop_reason: str = "cancelled"
+
+
+@dataclass
+class Playback:
+    """What plays into the call now: a file (`playback`) or a sentence (`speak`), and its tag."""
+
+    kind: str
+    player: FilePlayer
+    tag: str | None
+    barge_in: bool = False  # a gather's prompt stops at the first digit

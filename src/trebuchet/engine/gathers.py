@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..domain.audio import parse_audio
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError
 from ..domain.events import gather_event
 from ..domain.gather import CreateGather, Gather
 from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
+from ..media.audio_files import FilePlayer
 from ..store import calls as call_store
 from ..store import gathers as gather_store
 from ..store.call_events import record_call_event
@@ -34,8 +36,20 @@ class GatherService:
         self.calls = calls
 
     async def start(
-        self, user: User, call_id: str, spec: CreateGather, location_for: Callable[[str], str]
+        self,
+        user: User,
+        call_id: str,
+        spec: CreateGather,
+        location_for: Callable[[str], str],
+        base_url: str = "",
     ) -> str:
+        prompt = parse_audio(spec.prompt, "gather") if spec.prompt is not None else None
+        if prompt is not None and prompt.stop:
+            raise ApiError(
+                400, "validation-error", "A gather's prompt needs a fileUrl or a sentence", field="prompt"
+            )
+        await self.calls.get(user, call_id)  # 404 before any work
+        samples = await self.calls.audio.load(user, prompt, base_url) if prompt is not None else None
         async with self.calls._locks.hold(call_id):
             call = await self.calls.get(user, call_id)
             if call.state != "active":
@@ -63,6 +77,11 @@ class GatherService:
                 await gather_store.insert_gather(conn, gather)
             try:
                 self.calls.signalling.start_gather(call, gather.id, spec.rules)
+                if prompt is not None and samples is not None:
+                    # The prompt plays until the first digit (bargeable, the only way Catapult allows).
+                    player = FilePlayer(samples, loop=prompt.loop, volume=prompt.volume)
+                    self.calls.signalling.play_audio(call, prompt.kind, player, prompt.tag, barge_in=True)
+                    await self.calls.audio.started(call, prompt.kind, prompt.tag)
             except MediaUnavailable as why:
                 await self._finish_locked(call.id, gather.id, "hung-up", "")
                 raise ApiError(

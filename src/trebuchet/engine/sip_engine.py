@@ -26,6 +26,7 @@ from ..domain.call_state import Input
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError
 from ..domain.gather import GatherRules
+from ..media.audio_files import FilePlayer
 from ..media.clock import FrameClock
 from ..media.ports import PortRange
 from ..media.session import SessionGroup
@@ -212,6 +213,18 @@ class SipEngine:
         controller = self.controllers.get(call.id)
         if controller is not None:
             controller.stop_recording()
+
+    def play_audio(
+        self, call: Call, kind: str, player: FilePlayer, tag: str | None, barge_in: bool = False
+    ) -> None:
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        controller.play_audio(kind, player, tag, barge_in)
+
+    def stop_audio(self, call: Call, kind: str) -> bool:
+        controller = self.controllers.get(call.id)
+        return controller is not None and controller.stop_audio(kind)
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         controller = self.controllers.get(call.id)

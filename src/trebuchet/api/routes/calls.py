@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from ...domain.audio import parse_audio
 from ...domain.call import call_resource, parse_create_call, parse_update_call
 from ...domain.clock import iso, parse_iso
 from ...domain.coerce import as_enum
@@ -16,11 +17,12 @@ from ...domain.user import User
 from ...store import call_events
 from ...store import calls as call_store
 from ..auth import current_user
-from ..common import json_response, read_json, user_base
+from ..common import json_response, public_base, read_json, user_base
 from ..creates import idempotent_request
 from ..paging import link_header, parse_page
 from ..schemas import (
     ERROR_RESPONSES,
+    AudioBody,
     CallEventResource,
     CallResource,
     CreateCallBody,
@@ -159,6 +161,23 @@ async def update_call(request: Request, callId: str, user: User = Depends(curren
 async def send_dtmf(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
     digits = parse_dtmf_out(await read_json(request))
     await request.app.state.calls.send_dtmf(user, callId, digits)
+    return Response(status_code=200)
+
+
+@router.post(
+    "/calls/{callId}/audio",
+    summary="Play a file or speak a sentence into an active call; an empty fileUrl or sentence stops it",
+    response_class=Response,
+    responses={
+        200: {"description": "Playing (a playback or speak event follows when it is done)"},
+        503: ERROR_RESPONSES[403],
+        **ERROR_RESPONSES,
+    },
+    openapi_extra=json_body(AudioBody),
+)
+async def play_audio(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
+    audio = parse_audio(await read_json(request))
+    await request.app.state.calls.audio.play(user, callId, audio, public_base(request))
     return Response(status_code=200)
 
 

@@ -8,7 +8,7 @@ from ...domain.call import call_uri
 from ...domain.gather import gather_resource, parse_create_gather, parse_update_gather
 from ...domain.user import User
 from ..auth import current_user
-from ..common import json_response, read_json, user_base
+from ..common import json_response, public_base, read_json, user_base
 from ..schemas import ERROR_RESPONSES, CreateGatherBody, GatherResource, UpdateGatherBody, json_body
 
 router = APIRouter(prefix="/v1/users/{userId}/calls/{callId}", tags=["calls"])
@@ -30,7 +30,7 @@ async def create_gather(request: Request, callId: str, user: User = Depends(curr
     spec = parse_create_gather(await read_json(request))
     call_url = call_uri(user_base(request, user.id), callId)
     location = await request.app.state.calls.gathers.start(
-        user, callId, spec, lambda gather_id: f"{call_url}/gather/{gather_id}"
+        user, callId, spec, lambda gather_id: f"{call_url}/gather/{gather_id}", public_base(request)
     )
     return Response(status_code=201, headers={"Location": location})
 
