@@ -258,3 +258,21 @@ recordings = sa.Table(
     sa.UniqueConstraint("call_id", "number", name="uq_recordings_call_number"),
     sa.Index("ix_recordings_user", "user_id", "seq"),
 )
+
+# Transcriptions of recordings (spec §6); the full text is also the user's media `{id}` (text/plain).
+transcriptions = sa.Table(
+    "transcriptions",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(40), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("recording_id", sa.String(40), sa.ForeignKey("recordings.id"), nullable=False),
+    sa.Column("call_id", sa.String(40), sa.ForeignKey("calls.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text),
+    sa.Column("text_size", sa.Integer),
+    sa.Column("chargeable_duration", sa.Integer),
+    sa.Column("time", UtcMillis, nullable=False),
+    sa.Index("ix_transcriptions_recording", "recording_id", "seq"),
+    sa.Index("ix_transcriptions_call", "call_id", "seq"),
+)
