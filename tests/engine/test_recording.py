@@ -12,7 +12,18 @@ import numpy as np
 
 from trebuchet.media.audio_files import decode_audio
 
-from .support import Phone, event_types, events_of, unique, wait_state
+from ..support import free_port
+from ..test_phone import PCAP_AUDIO, best_alignment, pcap_alaw_audio
+from .support import (
+    SIPP_SCENARIOS,
+    Phone,
+    event_types,
+    events_of,
+    sipp_result,
+    start_sipp,
+    unique,
+    wait_state,
+)
 
 FROM = "+19195551212"
 
@@ -112,3 +123,32 @@ def test_recording_stops_at_its_max_duration_and_the_call_goes_on(api, creds, ca
     assert api.post(url, json={"state": "completed"}).status_code == 200
     [_, _, hangup] = events_of(callbacks, path, 3)
     assert hangup["eventType"] == "hangup"
+
+
+def test_sipp_speech_and_a_digit_are_recorded_and_reported(api, creds, callbacks):
+    """sipp answers and plays 7 s of A-law speech and an RFC 4733 "1": the digit is an event, and the
+    recording holds that speech intact (correlation) and lasts as long as the call was up."""
+    port = free_port()
+    sipp = start_sipp("-sf", str(SIPP_SCENARIOS / "uas_media.xml"), "-i", "127.0.0.1", "-p", str(port))
+    time.sleep(0.3)
+    path = unique("/ok")
+    url = dial(
+        api, creds, f"sip:media@127.0.0.1:{port}", callbackUrl=callbacks.url(path), recordingEnabled=True
+    )
+    assert event_types(callbacks, path, 1) == ["answer"]
+    [digit] = callbacks.wait_for(lambda r: r.path == path and r.event["eventType"] == "dtmf", timeout=20)
+    assert digit.event["dtmfDigit"] == "1"
+    assert api.post(url, json={"state": "completed"}).status_code == 200
+    code, output = sipp_result(sipp)
+    assert code == 0, output
+    recording_events(callbacks, path, 1)
+    call = wait_state(api, url, "completed")
+    call_id = url.rsplit("/", 1)[1]
+    with wave.open(io.BytesIO(api.get(f"/v1/users/{creds.user_id}/media/{call_id}-1.wav").content)) as wav:
+        heard = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    active = (
+        datetime.fromisoformat(call["endTime"]) - datetime.fromisoformat(call["activeTime"])
+    ).total_seconds()
+    assert abs(len(heard) / 8000 - active) < 0.1, (len(heard) / 8000, active)
+    sent = pcap_alaw_audio(PCAP_AUDIO)
+    assert best_alignment(heard, sent) > 0.9
