@@ -176,11 +176,18 @@ class Transcriber:
         """`source` (a WAV/MP3 path, or 8 kHz int16 samples) as English text; "" when nobody speaks."""
         return (await self.transcribe_detailed(source)).text
 
-    def close(self) -> None:
-        """Stop the worker (queued jobs are cancelled); a later call starts a new one."""
+    def close(self, *, finish_current: bool = True) -> None:
+        """Stop the worker (queued jobs are cancelled); a later call starts a new one.
+
+        `finish_current=False` also ends the job under way by terminating a process worker, so a server
+        shutting down is not held up by an hour-long recording (a thread worker cannot be stopped)."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if pool is None:
+            return
+        if not finish_current and isinstance(pool, concurrent.futures.ProcessPoolExecutor):
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
     async def __aenter__(self) -> Transcriber:
         return self
