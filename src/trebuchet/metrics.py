@@ -42,7 +42,7 @@ OUTBOX_PENDING = Gauge("trebuchet_outbox_pending", "Callback events not yet sett
 ENGINE_LIVE = Gauge(
     "trebuchet_engine_live",
     "What is alive in the call engine right now: controllers, rtp_sessions, sip_calls, sip_transactions, "
-    "stuck_transactions (no timer and no call to end them: a leak), tasks",
+    "stuck_transactions (no timer and no call to end them: a leak), tasks, transcriptions (under way)",
     ["kind"],
     registry=REGISTRY,
 )

@@ -117,11 +117,12 @@ def metric(api: httpx.Client, name: str) -> float:
     return 0.0
 
 
-LEAK_KINDS = ("controllers", "rtp_sessions", "sip_calls", "stuck_transactions", "tasks")
+LEAK_KINDS = ("controllers", "rtp_sessions", "sip_calls", "stuck_transactions", "tasks", "transcriptions")
 
 
 def assert_nothing_left(api: httpx.Client, timeout: float = 10.0) -> None:
-    """No live controller, RTP session, SIP call, stuck transaction or engine task once calls have ended."""
+    """No live controller, RTP session, SIP call, stuck transaction, engine task or transcription under way
+    once calls have ended."""
     deadline = time.monotonic() + timeout
     while True:
         counts = engine_counts(api)

@@ -25,7 +25,17 @@ from .errors import install_error_handlers
 from .metrics import MetricsMiddleware
 from .metrics import router as metrics_router
 from .ratelimit import RateLimits
-from .routes import applications, calls, errors, gathers, health, media, phone_numbers, recordings
+from .routes import (
+    applications,
+    calls,
+    errors,
+    gathers,
+    health,
+    media,
+    phone_numbers,
+    recordings,
+    transcriptions,
+)
 from .schemas import REQUEST_MODELS
 
 log = logging.getLogger("trebuchet")
@@ -90,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
                 log.info("hung up %d live call(s) at shutdown", ended)
             await engine.stop()
             await service.audio.close()
+            # Transcriptions cut short end in error, their events written before the dispatcher stops.
+            await service.transcriptions.close()
             await dispatcher.stop()
             await db.dispose()
 
@@ -119,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
         phone_numbers.router,
         media.router,
         recordings.router,
+        transcriptions.router,
     ):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware)

@@ -51,4 +51,7 @@ async def metrics(request: Request) -> Response:
     if engine is not None:
         for kind, value in asdict(engine.counts()).items():
             ENGINE_LIVE.labels(kind).set(value)
+    service = getattr(request.app.state, "calls", None)
+    if service is not None:
+        ENGINE_LIVE.labels("transcriptions").set(service.transcriptions.live_tasks)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

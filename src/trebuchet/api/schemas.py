@@ -158,6 +158,22 @@ class RecordingResource(BaseModel):
     state: str = Field(description="recording, saving, complete or error")
 
 
+class CreateTranscriptionBody(BaseModel):
+    """Empty: `{}` (a transcription needs nothing but its recording)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class TranscriptionResource(BaseModel):
+    id: str
+    state: str = Field(description="transcribing, completed or error")
+    text: str | None = Field(None, description="The first 1000 characters, once completed")
+    textSize: int | None = Field(None, description="Length of the whole text in characters")
+    textUrl: str = Field(description="The whole text as the user's media {transcriptionId} (text/plain)")
+    time: str
+    chargeableDuration: int | None = Field(None, description="Seconds of the recording, rounded up")
+
+
 class CallEventResource(BaseModel):
     id: str
     time: str
@@ -302,6 +318,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     UpdateCallBody,
     SendDtmfBody,
     AudioBody,
+    CreateTranscriptionBody,
     CreateGatherBody,
     UpdateGatherBody,
     CreateApplicationBody,

@@ -34,10 +34,11 @@ from ..store import phone_numbers as number_store
 from ..store import recordings as recording_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
-from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 from .audio import AudioService
+from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 from .gathers import GatherService
 from .recordings import RecordingService
+from .transcriptions import TranscriptionService
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -110,6 +111,7 @@ class CallService:
         self._locks = _KeyedLocks()
         self.gathers = GatherService(self)
         self.recordings = RecordingService(self, data_dir)
+        self.transcriptions = TranscriptionService(self)
         self.audio = AudioService(self, data_dir)
 
     def user_base(self, user_id: str) -> str:

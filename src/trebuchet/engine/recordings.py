@@ -100,3 +100,5 @@ class RecordingService:
             payload = recording_event(call, base, now, recording, "complete" if ok else "error")
             await record_call_event(conn, call, "recording", now, payload, data=state)
         self.calls.on_events()
+        if ok and call.transcription_enabled:
+            self.calls.transcriptions.start_soon(recording)  # after the commit; the settle does not wait

@@ -223,16 +223,3 @@ async def get_call_event(
             404, "resource-not-found", f"The event {callEventId} of call {callId} could not be found"
         )
     return json_response(_event_resource(row))
-
-
-@router.get(
-    "/calls/{callId}/transcriptions",
-    summary="List a call's transcriptions (always empty until recording exists)",
-    response_model=list[dict],
-    responses=ERROR_RESPONSES,
-)
-async def list_call_transcriptions(
-    request: Request, callId: str, user: User = Depends(current_user)
-) -> Response:
-    await request.app.state.calls.get(user, callId)  # 404 unless it is the user's
-    return json_response([])
