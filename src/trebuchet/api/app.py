@@ -27,6 +27,7 @@ from .metrics import router as metrics_router
 from .ratelimit import RateLimits
 from .routes import (
     applications,
+    bridges,
     calls,
     errors,
     gathers,
@@ -125,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
         health.router,
         metrics_router,
         calls.router,
+        bridges.router,
         gathers.router,
         errors.router,
         applications.router,

@@ -83,6 +83,24 @@ class AudioBody(BaseModel):
     tag: str | None = Field(None, description="Echoed in the playback or speak events")
 
 
+class BridgeBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bridgeAudio: BoolIn = Field(None, description="true (default): the calls hear each other; false: hold")
+    callIds: list[str] | None = Field(None, description="0-2 call ids; on update the list replaces the calls")
+
+
+class BridgeResource(BaseModel):
+    id: str
+    state: str = Field(description="created, active, hold or completed")
+    bridgeAudio: bool
+    callIds: list[str]
+    calls: str
+    createdTime: str
+    activatedTime: str | None = None
+    completedTime: str | None = None
+
+
 class SendDtmfBody(BaseModel):
     dtmfOut: str = Field(
         description="1-92 of 0-9 * # A-D; `,` and `w` pause 0.5 s, `W` 1 s", examples=["1W59#"]
@@ -318,6 +336,7 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     UpdateCallBody,
     SendDtmfBody,
     AudioBody,
+    BridgeBody,
     CreateTranscriptionBody,
     CreateGatherBody,
     UpdateGatherBody,

@@ -35,6 +35,7 @@ from ..store import recordings as recording_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
 from .audio import AudioService
+from .bridges import BridgeService
 from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 from .gathers import GatherService
 from .recordings import RecordingService
@@ -113,6 +114,7 @@ class CallService:
         self.recordings = RecordingService(self, data_dir)
         self.transcriptions = TranscriptionService(self)
         self.audio = AudioService(self, data_dir)
+        self.bridges = BridgeService(self)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"
@@ -377,6 +379,8 @@ class CallService:
         answered = outcome.input is Input.ANSWERED or outcome.input is Input.ANSWER
         if answered and new_state == "active" and call.recording_enabled:
             await self.recordings.start(call)
+        if call.bridge_id is not None and (answered or new_state in ("completed", "rejected")):
+            await self.bridges.refresh(call.bridge_id)  # join the bridge on answer, leave it on hang-up
         return call
 
     # -- start and stop ---------------------------------------------------------------------------------

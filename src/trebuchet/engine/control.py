@@ -55,6 +55,8 @@ class Signalling(Protocol):
 
     def stop_audio(self, call: Call, kind: str) -> bool: ...
 
+    def link_calls(self, call_id: str, partner_id: str | None) -> None: ...
+
     def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
 
@@ -112,3 +114,6 @@ class NoSignalling:
 
     def stop_audio(self, call: Call, kind: str) -> bool:
         return False
+
+    def link_calls(self, call_id: str, partner_id: str | None) -> None:
+        return None

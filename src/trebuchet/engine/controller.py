@@ -75,6 +75,8 @@ class CallController:
         self._gather: GatherRun | None = None
         self._recording: tuple[str, Recorder, asyncio.Task[None]] | None = None
         self._playing: Playback | None = None
+        self.partner: CallController | None = None  # the other call of our bridge, when audio is bridged
+        self.heard_frame: np.ndarray | None = None  # what the far end said this tick (for the partner)
         self._audio_reports: set[asyncio.Task[None]] = set()
         sip_call.on_offer = self._answer_reoffer
 
@@ -175,11 +177,11 @@ class CallController:
             return
         recorder = Recorder(path, file_format=file_format, max_duration=max_duration)  # type: ignore[arg-type]
         recorder.start(self.engine.clock)
-        self.session.on_audio, self.session.on_sent = recorder.hear, recorder.send
         watcher = asyncio.create_task(
             self._watch_recording(recording_id, recorder), name=f"rec-{recording_id}"
         )
         self._recording = (recording_id, recorder, watcher)
+        self._wire()
 
     def stop_recording(self) -> None:
         if self._recording is not None:
@@ -195,8 +197,7 @@ class CallController:
         finally:
             if self._recording is not None and self._recording[1] is recorder:
                 self._recording = None
-                if self.session is not None:
-                    self.session.on_audio = self.session.on_sent = None
+                self._wire()
         await self.engine.service.recordings.finished(self.call_id, recording_id, saved)
 
     async def _end_recording(self) -> None:
@@ -215,7 +216,7 @@ class CallController:
         if self._playing is not None:
             self._audio_done(self._playing)
         self._playing = Playback(kind, player, tag, barge_in)
-        self.session.source = self._next_audio_frame
+        self._wire()
 
     def stop_audio(self, kind: str | None = None) -> bool:
         playing = self._playing
@@ -224,21 +225,52 @@ class CallController:
         self._audio_done(playing)
         return True
 
-    def _next_audio_frame(self) -> np.ndarray | None:
-        """The session's source while audio plays: the player's frames, then done."""
+    # -- where the call's audio goes: recorder, bridge partner, playback ------------------------------
+
+    def link(self, partner: CallController | None) -> None:
+        """Bridge our audio with `partner`'s (None: unbridged). Links are made in pairs (both sides), so
+        whoever has a partner is also someone's partner and must keep what its far end says."""
+        self.partner = partner
+        self.heard_frame = None
+        self._wire()
+
+    def _wire(self) -> None:
+        """Hook the session up for what is going on now, and no more (an unused hook costs a decode)."""
+        session = self.session
+        if session is None:
+            return
+        recorder = self._recording[1] if self._recording is not None else None
+        session.on_audio = (
+            self._heard if recorder is not None or self.partner is not None else None
+        )  # links are pairs
+        session.on_sent = recorder.send if recorder is not None else None
+        session.source = self._outgoing if self._playing is not None or self.partner is not None else None
+
+    def _heard(self, frame: np.ndarray) -> None:
+        self.heard_frame = frame
+        if self._recording is not None:
+            self._recording[1].hear(frame)
+
+    def _outgoing(self) -> np.ndarray | None:
+        """This tick's frame to send: what plays, plus what the bridge partner's far end said."""
+        frame = None
         playing = self._playing
-        if playing is None:
-            return None
-        frame = playing.player()
+        if playing is not None:
+            frame = playing.player()
+            if frame is None:
+                self._audio_done(playing)
+        partner = self.partner
+        other = partner.heard_frame if partner is not None else None
+        if other is None:
+            return frame
         if frame is None:
-            self._audio_done(playing)
-        return frame
+            return other
+        return np.clip(frame.astype(np.int32) + other, -32768, 32767).astype(np.int16)
 
     def _audio_done(self, playing: Playback) -> None:
         if self._playing is playing:
             self._playing = None
-            if self.session is not None:
-                self.session.source = None
+            self._wire()
         playing.player.stop()
         report = self.engine.service.audio.finished(self.call_id, playing.kind, playing.tag)
         task = asyncio.create_task(report, name=f"audio-done-{self.call_id}")

@@ -226,6 +226,21 @@ class SipEngine:
         controller = self.controllers.get(call.id)
         return controller is not None and controller.stop_audio(kind)
 
+    def link_calls(self, call_id: str, partner_id: str | None) -> None:
+        """Bridge two calls' audio (both ways), or unbridge one (and whoever it was bridged with)."""
+        controller = self.controllers.get(call_id)
+        if partner_id is None:
+            if controller is not None and controller.partner is not None:
+                former = controller.partner
+                controller.link(None)
+                if former.partner is controller:
+                    former.link(None)
+            return
+        partner = self.controllers.get(partner_id)
+        if controller is not None and partner is not None:
+            controller.link(partner)
+            partner.link(controller)
+
     def send_dtmf(self, call: Call, digits: str) -> None:
         controller = self.controllers.get(call.id)
         if controller is None:
