@@ -19,9 +19,7 @@ from trebuchet.media.wav import read_wav
 from trebuchet.speech import Transcriber
 
 from ..speech.words import word_accuracy
-from .support import Phone, event_types, events_of, unique, wait_state
-
-FROM = "+19195551212"
+from .support import Phone, dial, event_types, events_of, unique, wait_state
 
 
 def tone(hz: float, seconds: float, rate: int = 8000) -> np.ndarray:
@@ -38,12 +36,6 @@ def toned_seconds(samples: np.ndarray) -> float:
     """How long something loud played: 20 ms frames whose RMS is well above silence."""
     frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(float)
     return float(np.sum(np.sqrt(np.mean(frames**2, axis=1)) > 3000) * 0.02)
-
-
-def dial(api, creds, to: str, **fields: object) -> str:
-    response = api.post(f"/v1/users/{creds.user_id}/calls", json={"from": FROM, "to": to, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"]
 
 
 def audio_events(callbacks, path: str, count: int, timeout: float = 15.0) -> list[dict]:

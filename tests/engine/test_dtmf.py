@@ -10,6 +10,7 @@ from .support import (
     SIPP_SCENARIOS,
     Phone,
     calls_url,
+    dial,
     event_types,
     events_of,
     sipp_result,
@@ -17,14 +18,6 @@ from .support import (
     unique,
     wait_state,
 )
-
-FROM = "+19195551212"
-
-
-def dial(api, creds, to: str, **fields: object) -> str:
-    response = api.post(calls_url(creds), json={"from": FROM, "to": to, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"]
 
 
 def assert_error(response, status: int, code: str, field: str | None = None) -> None:

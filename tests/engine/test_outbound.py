@@ -13,12 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support import Credentials, ServerProcess, free_port
+from ..support import ServerProcess, free_port
 from .support import (
     SIPP_SCENARIOS,
     Phone,
     assert_nothing_left,
     calls_url,
+    dial,
     engine_counts,
     event_types,
     events_of,
@@ -31,12 +32,6 @@ from .support import (
 )
 
 FROM = "+19195551212"
-
-
-def dial(api: httpx.Client, creds: Credentials, to: str, **fields: object) -> str:
-    response = api.post(calls_url(creds), json={"from": FROM, "to": to, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"]
 
 
 def test_answered_call_with_headers_events_media_and_far_end_bye(api, creds, callbacks, phones):

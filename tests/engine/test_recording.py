@@ -17,6 +17,7 @@ from ..test_phone import PCAP_AUDIO, best_alignment, pcap_alaw_audio
 from .support import (
     SIPP_SCENARIOS,
     Phone,
+    dial,
     event_types,
     events_of,
     sipp_result,
@@ -24,14 +25,6 @@ from .support import (
     unique,
     wait_state,
 )
-
-FROM = "+19195551212"
-
-
-def dial(api, creds, to: str, **fields: object) -> str:
-    response = api.post(f"/v1/users/{creds.user_id}/calls", json={"from": FROM, "to": to, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"]
 
 
 def dominant(samples: np.ndarray) -> float:

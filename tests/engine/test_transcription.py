@@ -15,9 +15,8 @@ from trebuchet.media.wav import write_wav
 from trebuchet.speech import speak
 
 from ..speech.words import word_accuracy
-from .support import Phone, event_types, unique
+from .support import Phone, dial, event_types, unique
 
-FROM = "+19195551212"
 SENTENCE = "Hello, this is a reminder that your package will arrive tomorrow morning. Please call us back."
 TRANSCRIBED_WITHIN = 60.0  # the server's first transcription starts its worker and loads the model
 
@@ -29,12 +28,6 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     path = tmp_path_factory.mktemp("speech") / "message.wav"
     write_wav(path, samples)
     return path, len(samples) / SAMPLE_RATE
-
-
-def dial(api, creds, to: str, **fields: object) -> str:
-    response = api.post(f"/v1/users/{creds.user_id}/calls", json={"from": FROM, "to": to, **fields})
-    assert response.status_code == 201, response.text
-    return response.headers["location"]
 
 
 def events_named(callbacks, path: str, kind: str, count: int = 1, timeout: float = 15.0) -> list[dict]:
