@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
 import subprocess
 import threading
 import time
@@ -146,10 +147,26 @@ def wait_state(api: httpx.Client, url: str, state: str, timeout: float = 10.0) -
 
 
 def start_sipp(*args: str, calls: int = 1) -> subprocess.Popen[str]:
+    """sipp with the given scenario; as a callee (`-p PORT`) it is listening when this returns."""
     options = ["-m", str(calls), "-nostdin", "-timeout", "30", "-timeout_error", "-mp", str(free_port())]
-    return subprocess.Popen(
+    proc = subprocess.Popen(
         ["sipp", *args, *options], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    if "-p" in args:
+        port = int(args[args.index("-p") + 1])
+        deadline = time.monotonic() + 10
+        while udp_port_free(port) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return proc
+
+
+def udp_port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def sipp_result(proc: subprocess.Popen[str], timeout: float = 30.0) -> tuple[int, str]:

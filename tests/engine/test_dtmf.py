@@ -81,7 +81,6 @@ def test_a_far_end_without_telephone_event_gets_no_digits(api, creds, callbacks)
     """sipp's answer offers PCMU only: sending digits is refused with the spec's 503, the call goes on."""
     port = free_port()
     sipp = start_sipp("-sf", str(SIPP_SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port))
-    time.sleep(0.3)
     path = unique("/ok")
     headers = {"X-Header-1": "value1", "X-Header-2": "value 2"}
     url = dial(

@@ -108,7 +108,6 @@ def test_hangup_by_api_while_ringing_sends_cancel(live, api, creds, callbacks):
     sipp = start_sipp(
         "-sf", str(SIPP_SCENARIOS / "uas_cancel.xml"), "-i", "127.0.0.1", "-p", str(port := free_port())
     )
-    time.sleep(0.3)
     path = unique("/ok")
     url = dial(api, creds, f"sip:callee@127.0.0.1:{port}", callbackUrl=callbacks.url(path))
     wait_for_ringing = time.monotonic() + 2
@@ -130,7 +129,6 @@ def test_hangup_by_api_while_active_sends_bye(api, creds, callbacks):
     sipp = start_sipp(
         "-sf", str(SIPP_SCENARIOS / "uas_answer.xml"), "-i", "127.0.0.1", "-p", str(port := free_port())
     )
-    time.sleep(0.3)
     path = unique("/ok")
     headers = {"X-Header-1": "value1", "X-Header-2": "value 2"}
     url = dial(

@@ -123,12 +123,12 @@ def test_sipp_speech_and_a_digit_are_recorded_and_reported(api, creds, callbacks
     recording holds that speech intact (correlation) and lasts as long as the call was up."""
     port = free_port()
     sipp = start_sipp("-sf", str(SIPP_SCENARIOS / "uas_media.xml"), "-i", "127.0.0.1", "-p", str(port))
-    time.sleep(0.3)
     path = unique("/ok")
     url = dial(
         api, creds, f"sip:media@127.0.0.1:{port}", callbackUrl=callbacks.url(path), recordingEnabled=True
     )
-    assert event_types(callbacks, path, 1) == ["answer"]
+    [first] = events_of(callbacks, path, 1)
+    assert first["eventType"] == "answer", first
     [digit] = callbacks.wait_for(lambda r: r.path == path and r.event["eventType"] == "dtmf", timeout=20)
     assert digit.event["dtmfDigit"] == "1"
     assert api.post(url, json={"state": "completed"}).status_code == 200
