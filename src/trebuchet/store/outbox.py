@@ -33,6 +33,34 @@ class PendingCallback:
     signing_secret: str | None
 
 
+def _claim_statement() -> sa.Select[Any]:
+    """The oldest undelivered event of each stream that is due and unclaimed (head-of-line claiming).
+
+    Built once: constructing it took a measurable share of the dispatcher's time on every wake-up."""
+    older = outbox.alias("older")
+    head = (
+        sa.select(sa.func.min(older.c.seq))
+        .where(older.c.stream == outbox.c.stream, older.c.delivered_time.is_(None))
+        .scalar_subquery()
+    )
+    now = sa.bindparam("now", type_=outbox.c.next_attempt_time.type)
+    return (
+        sa.select(outbox.c.seq)
+        .where(
+            outbox.c.delivered_time.is_(None),
+            outbox.c.next_attempt_time <= now,
+            sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            outbox.c.seq == head,
+        )
+        .order_by(outbox.c.seq)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
+
+
+_CLAIM = _claim_statement()
+_CLAIM_FOR_UPDATE = _CLAIM.with_for_update(skip_locked=True)
+
+
 async def claim_heads(
     conn: AsyncConnection,
     *,
@@ -42,26 +70,9 @@ async def claim_heads(
     postgres: bool,
 ) -> list[PendingCallback]:
     """Claim up to `limit` due stream heads, each until `lease_for(event)` (its worst-case delivery time)."""
-    older = outbox.alias("older")
-    head = (
-        sa.select(sa.func.min(older.c.seq))
-        .where(older.c.stream == outbox.c.stream, older.c.delivered_time.is_(None))
-        .scalar_subquery()
-    )
-    query = (
-        sa.select(outbox.c.seq)
-        .where(
-            outbox.c.delivered_time.is_(None),
-            outbox.c.next_attempt_time <= now,
-            sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-            outbox.c.seq == head,
-        )
-        .order_by(outbox.c.seq)
-        .limit(limit)
-    )
-    if postgres:
-        query = query.with_for_update(skip_locked=True)
-    seqs = [row.seq for row in await conn.execute(query)]
+    query = _CLAIM_FOR_UPDATE if postgres else _CLAIM
+    parameters = {"now": now, "limit": limit}
+    seqs = [row.seq for row in await conn.execute(query, parameters)]
     if not seqs:
         return []
     rows = await conn.execute(
