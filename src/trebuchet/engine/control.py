@@ -69,7 +69,7 @@ class MediaUnavailable(Exception):
 
 
 class NoSignalling:
-    """Call control with no network behind it, until the SIP engine exists.
+    """Call control with no network behind it: for tests of CallService alone (the server uses SipEngine).
 
     Nothing pretends a call rang: a created call stays `started`, and hanging it up ends it at once with
     NORMAL_CLEARING. Answering, rejecting and transferring need a live call, which only SIP can give.

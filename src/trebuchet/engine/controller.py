@@ -389,8 +389,8 @@ class CallController:
         return self.sip.dialog.to_record() if self.sip.dialog is not None else None
 
     async def _open_media(self, negotiated: sdp.Negotiated) -> RtpSession:
-        """RTP from answer to hang-up: silence goes out until media features give it something to say;
-        digits heard become `dtmf` events, reported one by one in the order they came."""
+        """RTP from answer to hang-up (silence unless something plays or a bridge partner speaks); digits
+        heard become `dtmf` events, reported one by one in the order they came."""
         self._digit_reporter = asyncio.create_task(self._report_digits(), name=f"digits-{self.call_id}")
         return await open_session(
             self.engine.media,

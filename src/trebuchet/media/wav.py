@@ -1,7 +1,8 @@
 """WAV files in and out, and frame sources: what a phone or a call plays and records.
 
 Everything becomes 8 kHz mono int16, the media layer's one format. Resampling here is linear
-interpolation, good enough for prompts and test tones; the media issue brings a proper resampler.
+interpolation, good enough for the phone's files and test tones; calls decode and resample audio files
+with soxr in `audio_files.py`.
 """
 
 from __future__ import annotations
