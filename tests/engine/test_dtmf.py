@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from ..support import free_port
+from ..test_api_calls import assert_error
 from .support import (
     SIPP_SCENARIOS,
     Phone,
@@ -18,16 +19,6 @@ from .support import (
     unique,
     wait_state,
 )
-
-
-def assert_error(response, status: int, code: str, field: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["code"] == code
-    if field is not None:
-        assert {"name": "property", "value": field} in [
-            {"name": d["name"], "value": d["value"]} for d in body["details"]
-        ]
 
 
 def test_digits_pressed_become_one_dtmf_event_each_in_order(api, creds, callbacks, phones):

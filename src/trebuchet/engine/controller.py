@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,9 +79,9 @@ class CallController:
         self._audio_reports: set[asyncio.Task[None]] = set()
         sip_call.on_offer = self._answer_reoffer
 
-    @property
-    def report(self) -> Callable[[Outcome], Awaitable[object]]:
-        return lambda outcome: self.engine.service.apply(self.call_id, outcome)
+    async def report(self, outcome: Outcome) -> None:
+        """Tell the service what happened; the state table decides whether it changes the call."""
+        await self.engine.service.apply(self.call_id, outcome)
 
     def start(self) -> None:
         self.task = asyncio.create_task(self._run(), name=f"call-{self.call_id}")

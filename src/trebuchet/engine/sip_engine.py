@@ -121,6 +121,13 @@ class SipEngine:
             tasks=len(self._tasks),
         )
 
+    def _carrying(self, call: Call) -> CallController:
+        """The controller of a call whose media this server carries, or MediaUnavailable."""
+        controller = self.controllers.get(call.id)
+        if controller is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        return controller
+
     def released(self, controller: CallController) -> None:
         if self.controllers.get(controller.call_id) is controller:
             del self.controllers[controller.call_id]
@@ -192,10 +199,7 @@ class SipEngine:
         raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
 
     def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None:
-        controller = self.controllers.get(call.id)
-        if controller is None:
-            raise MediaUnavailable("its media is not carried by this server")
-        controller.start_gather(gather_id, rules)
+        self._carrying(call).start_gather(gather_id, rules)
 
     def stop_gather(self, call: Call, gather_id: str) -> bool:
         controller = self.controllers.get(call.id)
@@ -204,10 +208,7 @@ class SipEngine:
     def start_recording(
         self, call: Call, recording_id: str, path: Path, file_format: str, max_duration: float
     ) -> None:
-        controller = self.controllers.get(call.id)
-        if controller is None:
-            raise MediaUnavailable("its media is not carried by this server")
-        controller.start_recording(recording_id, path, file_format, max_duration)
+        self._carrying(call).start_recording(recording_id, path, file_format, max_duration)
 
     def stop_recording(self, call: Call) -> None:
         controller = self.controllers.get(call.id)
@@ -217,10 +218,7 @@ class SipEngine:
     def play_audio(
         self, call: Call, kind: str, player: FilePlayer, tag: str | None, barge_in: bool = False
     ) -> None:
-        controller = self.controllers.get(call.id)
-        if controller is None:
-            raise MediaUnavailable("its media is not carried by this server")
-        controller.play_audio(kind, player, tag, barge_in)
+        self._carrying(call).play_audio(kind, player, tag, barge_in)
 
     def stop_audio(self, call: Call, kind: str) -> bool:
         controller = self.controllers.get(call.id)
@@ -242,10 +240,7 @@ class SipEngine:
             partner.link(controller)
 
     def send_dtmf(self, call: Call, digits: str) -> None:
-        controller = self.controllers.get(call.id)
-        if controller is None:
-            raise MediaUnavailable("its media is not carried by this server")
-        controller.send_digits(digits)
+        self._carrying(call).send_digits(digits)
 
     # -- inbound ------------------------------------------------------------------------------------------
 
