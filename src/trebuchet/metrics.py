@@ -41,7 +41,8 @@ CALLBACK_SECONDS = Histogram(
 OUTBOX_PENDING = Gauge("trebuchet_outbox_pending", "Callback events not yet settled", registry=REGISTRY)
 ENGINE_LIVE = Gauge(
     "trebuchet_engine_live",
-    "What is alive in the call engine right now: controllers, rtp_sessions, sip_calls, sip_transactions, "
+    "What is alive in the call engine right now: controllers, rtp_sessions, mixes, sip_calls, "
+    "sip_transactions, "
     "stuck_transactions (no timer and no call to end them: a leak), tasks, transcriptions (under way)",
     ["kind"],
     registry=REGISTRY,

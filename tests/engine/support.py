@@ -118,7 +118,15 @@ def metric(api: httpx.Client, name: str) -> float:
     return 0.0
 
 
-LEAK_KINDS = ("controllers", "rtp_sessions", "sip_calls", "stuck_transactions", "tasks", "transcriptions")
+LEAK_KINDS = (
+    "controllers",
+    "rtp_sessions",
+    "mixes",
+    "sip_calls",
+    "stuck_transactions",
+    "tasks",
+    "transcriptions",
+)
 
 
 def assert_nothing_left(api: httpx.Client, timeout: float = 10.0) -> None:

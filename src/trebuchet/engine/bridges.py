@@ -9,6 +9,7 @@ state follows (`created`, `active`, `hold`, `completed`). When one call leaves, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
 from ..store import bridges as bridge_store
 from ..store import calls as call_store
+from .control import MediaUnavailable
 
 if TYPE_CHECKING:
     from .calls import CallService
@@ -86,7 +88,7 @@ class BridgeService:
                     bridge.bridge_audio = change.bridge_audio
                     await bridge_store.save_bridge(conn, bridge)
             for call_id in removed:
-                self.calls.signalling.link_calls(call_id, None)
+                self.calls.signalling.unmix_call(bridge_id, call_id)
             await self._refresh_locked(bridge_id, emptied=change.call_ids == [])
 
     async def calls_of(self, user: User, bridge_id: str) -> list[Call]:
@@ -129,11 +131,13 @@ class BridgeService:
             elif not bridge.bridge_audio and bridge.call_ids:
                 bridge.state = "hold"
             await bridge_store.save_bridge(conn, bridge)
-        if linked:
-            self.calls.signalling.link_calls(active[0], active[1])
-        else:
-            for call_id in bridge.call_ids:
-                self.calls.signalling.link_calls(call_id, None)
+        signalling = self.calls.signalling
+        for call_id in bridge.call_ids:
+            if linked:
+                with contextlib.suppress(MediaUnavailable):  # it ended meanwhile: its end refreshes again
+                    signalling.mix_call(bridge_id, call_id)
+            else:
+                signalling.unmix_call(bridge_id, call_id)
 
     async def _check_calls(
         self, conn: AsyncConnection, user: User, bridge_id: str, call_ids: list[str]

@@ -36,6 +36,7 @@ from ..store.call_events import record_call_event
 from ..store.database import Database
 from .audio import AudioService
 from .bridges import BridgeService
+from .conferences import ConferenceService
 from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
 from .gathers import GatherService
 from .recordings import RecordingService
@@ -115,6 +116,7 @@ class CallService:
         self.transcriptions = TranscriptionService(self)
         self.audio = AudioService(self, data_dir)
         self.bridges = BridgeService(self)
+        self.conferences = ConferenceService(self)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"
@@ -381,6 +383,8 @@ class CallService:
             await self.recordings.start(call)
         if call.bridge_id is not None and (answered or new_state in ("completed", "rejected")):
             await self.bridges.refresh(call.bridge_id)  # join the bridge on answer, leave it on hang-up
+        if call.conference_id is not None and new_state in ("completed", "rejected"):
+            await self.conferences.call_ended(call.id)  # a member whose call ends leaves the conference
         return call
 
     # -- start and stop ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ network will report back later through `CallService.apply`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +18,7 @@ from ..domain.call import Call, UpdateCall
 from ..domain.call_state import Input
 from ..domain.gather import GatherRules
 from ..media.audio_files import FilePlayer
+from ..media.mixer import MixSource
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,15 @@ class Signalling(Protocol):
 
     def stop_audio(self, call: Call, kind: str) -> bool: ...
 
-    def link_calls(self, call_id: str, partner_id: str | None) -> None: ...
+    def mix_call(self, mix_id: str, call_id: str, *, speaks: bool = True, hears: bool = True) -> None: ...
+
+    def unmix_call(self, mix_id: str, call_id: str) -> None: ...
+
+    def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource: ...
+
+    def stop_mix_audio(self, mix_id: str, source: MixSource) -> bool: ...
+
+    def close_mix(self, mix_id: str) -> None: ...
 
     def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
@@ -115,5 +125,17 @@ class NoSignalling:
     def stop_audio(self, call: Call, kind: str) -> bool:
         return False
 
-    def link_calls(self, call_id: str, partner_id: str | None) -> None:
+    def mix_call(self, mix_id: str, call_id: str, *, speaks: bool = True, hears: bool = True) -> None:
+        raise MediaUnavailable("no media without the SIP engine")
+
+    def unmix_call(self, mix_id: str, call_id: str) -> None:
+        return None
+
+    def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource:
+        raise MediaUnavailable("no media without the SIP engine")
+
+    def stop_mix_audio(self, mix_id: str, source: MixSource) -> bool:
+        return False
+
+    def close_mix(self, mix_id: str) -> None:
         return None

@@ -30,6 +30,7 @@ from ..domain import causes
 from ..domain.call_state import Input
 from ..domain.gather import Collector, GatherRules
 from ..media.audio_files import FilePlayer
+from ..media.mixer import Mix, MixPort, clip
 from ..media.recorder import Recorder
 from ..media.session import RtpSession, open_session
 from ..media.telephone_event import EventError
@@ -74,8 +75,8 @@ class CallController:
         self._gather: GatherRun | None = None
         self._recording: tuple[str, Recorder, asyncio.Task[None]] | None = None
         self._playing: Playback | None = None
-        self.partner: CallController | None = None  # the other call of our bridge, when audio is bridged
-        self.heard_frame: np.ndarray | None = None  # what the far end said this tick (for the partner)
+        self.mix_id: str | None = None  # the bridge or conference whose mix we are in
+        self.port: MixPort | None = None  # our place in it
         self._audio_reports: set[asyncio.Task[None]] = set()
         sip_call.on_offer = self._answer_reoffer
 
@@ -224,13 +225,22 @@ class CallController:
         self._audio_done(playing)
         return True
 
-    # -- where the call's audio goes: recorder, bridge partner, playback ------------------------------
+    # -- where the call's audio goes: recorder, mix (bridge, conference), playback ---------------------
 
-    def link(self, partner: CallController | None) -> None:
-        """Bridge our audio with `partner`'s (None: unbridged). Links are made in pairs (both sides), so
-        whoever has a partner is also someone's partner and must keep what its far end says."""
-        self.partner = partner
-        self.heard_frame = None
+    def join_mix(self, mix_id: str, mix: Mix, *, speaks: bool, hears: bool) -> None:
+        """Be in `mix` (leaving any other) with these rights; in it already, just change the rights."""
+        if self.mix_id != mix_id:
+            self.leave_mix()
+            self.mix_id, self.port = mix_id, mix.join(self.call_id, speaks=speaks, hears=hears)
+        else:
+            assert self.port is not None
+            self.port.speaks, self.port.hears = speaks, hears
+        self._wire()
+
+    def leave_mix(self) -> None:
+        if self.mix_id is not None:
+            self.engine.left_mix(self.mix_id, self.call_id)
+        self.mix_id, self.port = None, None
         self._wire()
 
     def _wire(self) -> None:
@@ -239,32 +249,31 @@ class CallController:
         if session is None:
             return
         recorder = self._recording[1] if self._recording is not None else None
-        session.on_audio = (
-            self._heard if recorder is not None or self.partner is not None else None
-        )  # links are pairs
+        mixed = self.port is not None
+        session.on_audio = self._heard if recorder is not None or mixed else None
         session.on_sent = recorder.send if recorder is not None else None
-        session.source = self._outgoing if self._playing is not None or self.partner is not None else None
+        session.source = self._outgoing if self._playing is not None or mixed else None
 
     def _heard(self, frame: np.ndarray) -> None:
-        self.heard_frame = frame
+        if self.port is not None:
+            self.port.heard = frame
         if self._recording is not None:
             self._recording[1].hear(frame)
 
     def _outgoing(self) -> np.ndarray | None:
-        """This tick's frame to send: what plays, plus what the bridge partner's far end said."""
+        """This tick's frame to send: what plays to this call alone, plus what its mix gives it."""
         frame = None
         playing = self._playing
         if playing is not None:
             frame = playing.player()
             if frame is None:
                 self._audio_done(playing)
-        partner = self.partner
-        other = partner.heard_frame if partner is not None else None
-        if other is None:
+        mixed = self.port.output if self.port is not None else None
+        if mixed is None:
             return frame
         if frame is None:
-            return other
-        return np.clip(frame.astype(np.int32) + other, -32768, 32767).astype(np.int16)
+            return mixed
+        return clip(frame.astype(np.int32) + mixed)
 
     def _audio_done(self, playing: Playback) -> None:
         if self._playing is playing:
@@ -422,6 +431,7 @@ class CallController:
         return answer.to_bytes()
 
     def _release(self) -> None:
+        self.leave_mix()
         if self._digit_reporter is not None:
             self._digit_reporter.cancel()
         if self.session is not None:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ..domain.errors import ApiError
 from ..domain.gather import GatherRules
 from ..media.audio_files import FilePlayer
 from ..media.clock import FrameClock
+from ..media.mixer import Mix, MixSource
 from ..media.ports import PortRange
 from ..media.session import SessionGroup
 from ..sip import sdp
@@ -56,6 +58,7 @@ class EngineCounts:
 
     controllers: int
     rtp_sessions: int
+    mixes: int  # bridges and conferences whose audio is being mixed
     sip_calls: int  # INVITE sessions not yet ended
     sip_remembered: int  # ended sessions kept 64*T1 for late retransmissions, then forgotten
     sip_transactions: int
@@ -82,6 +85,7 @@ class SipEngine:
         self.routing = routing
         self.media_timeout = media_timeout  # seconds without RTP before an answered call is ended (0: never)
         self.controllers: dict[str, CallController] = {}
+        self.mixes: dict[str, Mix] = {}  # by bridge or conference id
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -114,6 +118,7 @@ class SipEngine:
         return EngineCounts(
             controllers=len(self.controllers),
             rtp_sessions=len(self.media),
+            mixes=len(self.mixes),
             sip_calls=len(live_calls),
             sip_remembered=len(known) - len(live_calls),
             sip_transactions=len(transactions),
@@ -224,20 +229,63 @@ class SipEngine:
         controller = self.controllers.get(call.id)
         return controller is not None and controller.stop_audio(kind)
 
-    def link_calls(self, call_id: str, partner_id: str | None) -> None:
-        """Bridge two calls' audio (both ways), or unbridge one (and whoever it was bridged with)."""
+    # -- mixes: the audio of bridges and conferences (see media/mixer.py) ---------------------------------
+
+    def mix_call(self, mix_id: str, call_id: str, *, speaks: bool = True, hears: bool = True) -> None:
+        """Put a live call into the mix `mix_id` (made on first use), out of any other, with these rights."""
         controller = self.controllers.get(call_id)
-        if partner_id is None:
-            if controller is not None and controller.partner is not None:
-                former = controller.partner
-                controller.link(None)
-                if former.partner is controller:
-                    former.link(None)
+        if controller is None or controller.session is None:
+            raise MediaUnavailable("its media is not carried by this server")
+        controller.join_mix(mix_id, self._mix(mix_id), speaks=speaks, hears=hears)
+
+    def unmix_call(self, mix_id: str, call_id: str) -> None:
+        controller = self.controllers.get(call_id)
+        if controller is not None and controller.mix_id == mix_id:
+            controller.leave_mix()
+
+    def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource:
+        """Play to everyone in the mix who hears; `on_done` when it finished or was stopped."""
+
+        def done() -> None:
+            on_done()
+            self._drop_if_idle(mix_id)
+
+        return self._mix(mix_id).play(player, done)
+
+    def stop_mix_audio(self, mix_id: str, source: MixSource) -> bool:
+        mix = self.mixes.get(mix_id)
+        return mix is not None and mix.stop(source)
+
+    def close_mix(self, mix_id: str) -> None:
+        """Everyone out, everything it plays stopped: the bridge or conference is over."""
+        mix = self.mixes.get(mix_id)
+        if mix is None:
             return
-        partner = self.controllers.get(partner_id)
-        if controller is not None and partner is not None:
-            controller.link(partner)
-            partner.link(controller)
+        for key in list(mix.ports):
+            self.unmix_call(mix_id, key)
+        for source in list(mix.sources):
+            mix.stop(source)
+        self._drop_if_idle(mix_id)
+
+    def left_mix(self, mix_id: str, call_id: str) -> None:
+        """A controller's report that it left `mix_id` (its call moved, ended, or was taken out)."""
+        mix = self.mixes.get(mix_id)
+        if mix is not None:
+            mix.leave(call_id)
+            self._drop_if_idle(mix_id)
+
+    def _mix(self, mix_id: str) -> Mix:
+        mix = self.mixes.get(mix_id)
+        if mix is None:
+            mix = self.mixes[mix_id] = Mix()
+            self.media.add_mix(mix)
+        return mix
+
+    def _drop_if_idle(self, mix_id: str) -> None:
+        mix = self.mixes.get(mix_id)
+        if mix is not None and not mix.ports and not mix.sources:
+            del self.mixes[mix_id]
+            self.media.remove_mix(mix)
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         self._carrying(call).send_digits(digits)

@@ -276,3 +276,22 @@ transcriptions = sa.Table(
     sa.Index("ix_transcriptions_recording", "recording_id", "seq"),
     sa.Index("ix_transcriptions_call", "call_id", "seq"),
 )
+
+# Members of conferences (spec §4.2): one row per time a call was added; removed members stay, `completed`.
+conference_members = sa.Table(
+    "conference_members",
+    metadata,
+    sa.Column("seq", Seq, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("conference_id", sa.String(40), sa.ForeignKey("conferences.id"), nullable=False),
+    sa.Column("call_id", sa.String(40), sa.ForeignKey("calls.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("mute", sa.Boolean, nullable=False),
+    sa.Column("hold", sa.Boolean, nullable=False),
+    sa.Column("join_tone", sa.Boolean, nullable=False),
+    sa.Column("leaving_tone", sa.Boolean, nullable=False),
+    sa.Column("added_time", UtcMillis, nullable=False),
+    sa.Column("removed_time", UtcMillis),
+    sa.Index("ix_conference_members_conference", "conference_id", "seq"),
+    sa.Index("ix_conference_members_call", "call_id", "state"),
+)

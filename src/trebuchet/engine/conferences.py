@@ -1,0 +1,405 @@
+"""ConferenceService: calls that all hear each other (spec §4), and the conference's events.
+
+The conference's audio is a mix in the engine named by the conference's id (`media/mixer.py`): each
+member is a port in it with the rights its own and the conference's `mute`/`hold` give it. What is stored
+decides: a member row is written in the same transaction as its `conference-member` event, and the
+engine is told after. Changes run one at a time under one lock, taken after the call's lock when a call
+is involved (the order `CallService` uses when a member's call ends), so the two never wait on each other.
+
+Conference events go to the conference's own callback URL, in order (their outbox stream is the
+conference's id). Audio to the whole conference raises `conference-playback`/`conference-speak`; audio
+to one member is that call's own `playback`/`speak`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..domain.audio import AudioRequest
+from ..domain.clock import utcnow
+from ..domain.conference import (
+    MAX_MEMBERS,
+    Conference,
+    ConferenceChange,
+    Member,
+    MemberChange,
+    conference_audio_event,
+    conference_event,
+    conference_not_found,
+    invalid_state,
+    member_event,
+    member_not_found,
+    rights,
+)
+from ..domain.errors import ApiError
+from ..domain.ids import is_plausible_id, new_id
+from ..domain.user import User
+from ..media.audio_files import FilePlayer
+from ..media.mixer import JOIN_TONE, LEAVING_TONE, MixSource
+from ..store import calls as call_store
+from ..store import conferences as store
+from ..store.call_events import enqueue_callback
+from .control import MediaUnavailable
+
+if TYPE_CHECKING:
+    from .calls import CallService
+
+log = logging.getLogger("trebuchet.engine")
+
+
+@dataclass
+class ConferenceAudio:
+    """What plays to a whole conference now, to say `done` for it once."""
+
+    kind: str
+    tag: str | None
+    source: MixSource | None = None
+
+
+class ConferenceService:
+    def __init__(self, calls: CallService) -> None:
+        self.calls = calls
+        self._lock = asyncio.Lock()
+        self._playing: dict[str, ConferenceAudio] = {}
+        self._reports: set[asyncio.Task[None]] = set()
+
+    # -- conferences --------------------------------------------------------------------------------------
+
+    async def create(self, user: User, change: ConferenceChange, location_for: Callable[[str], str]) -> str:
+        assert change.from_ is not None
+        conference = Conference(
+            id=new_id("conference"), user_id=user.id, from_=change.from_, created_time=utcnow()
+        )
+        _apply_settings(conference, change)
+        if change.profile is not None:
+            conference.profile = change.profile
+        async with self.calls.db.write() as conn:
+            await store.insert_conference(conn, conference)
+            await self._event(conn, conference, conference_event(conference, self._base(user.id), utcnow()))
+        self.calls.on_events()
+        return location_for(conference.id)
+
+    async def get(self, user: User, conference_id: str) -> Conference:
+        if not is_plausible_id(conference_id):
+            raise conference_not_found(conference_id)
+        async with self.calls.db.read() as conn:
+            conference = await store.get_conference(conn, conference_id, user.id)
+        if conference is None:
+            raise conference_not_found(conference_id)
+        return conference
+
+    async def update(self, user: User, conference_id: str, change: ConferenceChange) -> None:
+        async with self._lock:
+            conference = await self.get(user, conference_id)
+            if conference.state == "completed":
+                raise invalid_state(conference)
+            before = (conference.mute, conference.hold)
+            _apply_settings(conference, change)
+            if change.state == "completed":
+                await self._complete(conference, await self._active(conference.id))
+                return
+            async with self.calls.db.write() as conn:
+                await store.save_conference(conn, conference)
+            if (conference.mute, conference.hold) != before:
+                for member in await self._active(conference.id):
+                    self._mix(conference, member)
+
+    # -- members ------------------------------------------------------------------------------------------
+
+    async def add_member(
+        self, user: User, conference_id: str, change: MemberChange, location_for: Callable[[str], str]
+    ) -> str:
+        call_id = change.call_id or ""
+        if not is_plausible_id(call_id):
+            raise _call_not_found(call_id)
+        async with self.calls._locks.hold(call_id), self._lock:
+            conference = await self.get(user, conference_id)
+            if conference.state == "completed":
+                raise invalid_state(conference)
+            async with self.calls.db.read() as conn:
+                call = await call_store.get_call(conn, call_id, user.id)
+                current = await store.active_membership(conn, call_id)
+            if call is None:
+                raise _call_not_found(call_id)
+            if call.conference_id != conference.id:
+                raise ApiError(
+                    403,
+                    "invalid-call-conference-id",
+                    f"The call {call_id} was not created with conferenceId {conference.id}",
+                    field="callId",
+                )
+            if call.state != "active":
+                raise ApiError(
+                    403,
+                    "call-invalid-state",
+                    f"The call {call_id} is {call.state}: only an active call can join a conference",
+                    field="callId",
+                )
+            if current is not None:
+                raise ApiError(
+                    409,
+                    "conference-member-update-conflict",
+                    f"The call {call_id} is already a member of conference {conference.id}",
+                    field="callId",
+                )
+            if conference.active_members >= MAX_MEMBERS:
+                raise ApiError(
+                    403,
+                    "conference-max-members",
+                    f"The conference {conference.id} reached the max number of members",
+                )
+            now = utcnow()
+            member = Member(id=new_id("member"), conference_id=conference.id, call_id=call_id, added_time=now)
+            _apply_flags(member, change)
+            try:
+                self._mix(conference, member, strict=True)
+            except MediaUnavailable as why:
+                raise ApiError(503, "call-unavailable", f"The call {call_id} cannot join: {why}") from None
+            conference.state, conference.active_members = "active", conference.active_members + 1
+            try:
+                async with self.calls.db.write() as conn:
+                    await store.insert_member(conn, member)
+                    await store.save_conference(conn, conference)
+                    await self._event(
+                        conn, conference, member_event(conference, member, self._base(user.id), now)
+                    )
+            except BaseException:
+                self.calls.signalling.unmix_call(conference.id, call_id)
+                raise
+            if member.join_tone:
+                self._tone(conference.id, JOIN_TONE)
+        self.calls.on_events()
+        return location_for(member.id)
+
+    async def get_member(self, user: User, conference_id: str, member_id: str) -> Member:
+        await self.get(user, conference_id)
+        member = None
+        if is_plausible_id(member_id):
+            async with self.calls.db.read() as conn:
+                member = await store.get_member(conn, conference_id, member_id)
+        if member is None:
+            raise member_not_found(member_id)
+        return member
+
+    async def members(self, user: User, conference_id: str) -> list[Member]:
+        await self.get(user, conference_id)
+        async with self.calls.db.read() as conn:
+            return await store.list_members(conn, conference_id)
+
+    async def update_member(
+        self, user: User, conference_id: str, member_id: str, change: MemberChange
+    ) -> None:
+        async with self._lock:
+            conference = await self.get(user, conference_id)
+            member = await self.get_member(user, conference_id, member_id)
+            if member.state == "completed":
+                raise ApiError(
+                    409,
+                    "conference-member-update-conflict",
+                    f"The member {member_id} has left the conference {conference_id}",
+                )
+            if change.state == "completed":
+                await self._remove(conference, member)
+                return
+            before = (member.mute, member.hold)
+            _apply_flags(member, change)
+            now = utcnow()
+            async with self.calls.db.write() as conn:
+                await store.save_member(conn, member)
+                if (member.mute, member.hold) != before:
+                    await self._event(
+                        conn, conference, member_event(conference, member, self._base(user.id), now)
+                    )
+            self._mix(conference, member)
+        self.calls.on_events()
+
+    async def call_ended(self, call_id: str) -> None:
+        """A member's call ended (the caller holds the call's lock): it leaves, perhaps the last one."""
+        async with self._lock:
+            async with self.calls.db.read() as conn:
+                member = await store.active_membership(conn, call_id)
+                conference = await store.get_conference(conn, member.conference_id) if member else None
+            if member is not None and conference is not None:
+                await self._remove(conference, member)
+
+    # -- audio --------------------------------------------------------------------------------------------
+
+    async def play(self, user: User, conference_id: str, request: AudioRequest, base_url: str) -> None:
+        """Audio to everyone in the conference who can hear, with conference-playback/-speak events."""
+        conference = await self.get(user, conference_id)
+        if conference.state == "completed":
+            raise invalid_state(conference)
+        if request.stop:
+            async with self._lock:
+                playing = self._playing.get(conference_id)
+                if playing is None or playing.kind != request.kind or playing.source is None:
+                    raise ApiError(
+                        403,
+                        "call-audio-invalid-state",
+                        f"No {request.kind} plays in conference {conference_id}",
+                    )
+                self.calls.signalling.stop_mix_audio(conference_id, playing.source)
+            return
+        samples = await self.calls.audio.load(user, request, base_url)
+        async with self._lock:
+            conference = await self.get(user, conference_id)
+            if conference.state == "completed":
+                raise invalid_state(conference)
+            former = self._playing.get(conference_id)
+            if former is not None and former.source is not None:
+                self.calls.signalling.stop_mix_audio(conference_id, former.source)
+            audio = ConferenceAudio(request.kind, request.tag)
+            player = FilePlayer(samples, loop=request.loop, volume=request.volume)
+            try:
+                audio.source = self.calls.signalling.play_to_mix(
+                    conference_id, player, lambda: self._audio_done(conference_id, audio)
+                )
+            except MediaUnavailable as why:
+                raise ApiError(
+                    503, "audio-update-failure", f"Audio cannot play in conference {conference_id}: {why}"
+                ) from None
+            self._playing[conference_id] = audio
+            await self._audio_event(conference, audio, started=True)
+        self.calls.on_events()
+
+    async def play_to_member(
+        self, user: User, conference_id: str, member_id: str, request: AudioRequest, base_url: str
+    ) -> None:
+        """Audio to one member only: the member's call plays it (its own playback/speak events)."""
+        member = await self.get_member(user, conference_id, member_id)
+        if member.state != "active":
+            raise ApiError(
+                503, "call-unavailable", f"The conference member {member_id} doesn't have an available call"
+            )
+        await self.calls.audio.play(user, member.call_id, request, base_url)
+
+    def _audio_done(self, conference_id: str, audio: ConferenceAudio) -> None:
+        """Called on the frame clock (or by a stop) when conference audio ended: say `done`, once."""
+        if self._playing.get(conference_id) is audio:
+            del self._playing[conference_id]
+        task = asyncio.get_running_loop().create_task(self._finished(conference_id, audio))
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _finished(self, conference_id: str, audio: ConferenceAudio) -> None:
+        try:
+            async with self._lock:
+                async with self.calls.db.read() as conn:
+                    conference = await store.get_conference(conn, conference_id)
+                if conference is not None:
+                    await self._audio_event(conference, audio, started=False)
+            self.calls.on_events()
+        except Exception:
+            log.exception("conference %s: recording the end of its audio failed", conference_id)
+
+    async def _audio_event(self, conference: Conference, audio: ConferenceAudio, *, started: bool) -> None:
+        now = utcnow()
+        payload = conference_audio_event(
+            conference, self._base(conference.user_id), now, audio.kind, started, audio.tag
+        )
+        async with self.calls.db.write() as conn:
+            await self._event(conn, conference, payload)
+
+    # -- inside the lock ----------------------------------------------------------------------------------
+
+    async def _active(self, conference_id: str) -> list[Member]:
+        async with self.calls.db.read() as conn:
+            return await store.list_members(conn, conference_id, active_only=True)
+
+    async def _remove(self, conference: Conference, member: Member) -> None:
+        """The member leaves (removed, or its call ended); the conference completes if it was the last."""
+        now = utcnow()
+        member.state, member.removed_time = "completed", now
+        conference.active_members = max(0, conference.active_members - 1)
+        self.calls.signalling.unmix_call(conference.id, member.call_id)
+        async with self.calls.db.write() as conn:
+            await store.save_member(conn, member)
+            await store.save_conference(conn, conference)
+            await self._event(
+                conn, conference, member_event(conference, member, self._base(conference.user_id), now)
+            )
+        if conference.active_members == 0:
+            await self._complete(conference, [])
+        elif member.leaving_tone:
+            self._tone(conference.id, LEAVING_TONE)
+        self.calls.on_events()
+
+    async def _complete(self, conference: Conference, members: list[Member]) -> None:
+        """Everyone left, or the API ended it: members out (their calls stay up), audio stopped."""
+        now = utcnow()
+        base = self._base(conference.user_id)
+        for member in members:
+            member.state, member.removed_time = "completed", now
+            self.calls.signalling.unmix_call(conference.id, member.call_id)
+        conference.state, conference.completed_time, conference.active_members = "completed", now, 0
+        async with self.calls.db.write() as conn:
+            for member in members:
+                await store.save_member(conn, member)
+                await self._event(conn, conference, member_event(conference, member, base, now))
+            await store.save_conference(conn, conference)
+            await self._event(conn, conference, conference_event(conference, base, now))
+        self.calls.signalling.close_mix(conference.id)  # stops its audio: `done` follows `completed`
+        self.calls.on_events()
+
+    def _mix(self, conference: Conference, member: Member, *, strict: bool = False) -> None:
+        """Put the member's call in the conference's mix with the rights it has now."""
+        speaks, hears = rights(conference, member)
+        try:
+            self.calls.signalling.mix_call(conference.id, member.call_id, speaks=speaks, hears=hears)
+        except MediaUnavailable:
+            if strict:
+                raise  # its call ended meanwhile: its end takes it out
+
+    def _tone(self, conference_id: str, samples: Any) -> None:
+        with contextlib.suppress(MediaUnavailable):
+            self.calls.signalling.play_to_mix(conference_id, FilePlayer(samples), lambda: None)
+
+    async def _event(self, conn: AsyncConnection, conference: Conference, payload: dict[str, Any]) -> None:
+        if conference.callback_url:
+            await enqueue_callback(
+                conn,
+                user_id=conference.user_id,
+                stream=conference.id,
+                payload=payload,
+                url=conference.callback_url,
+                fallback_url=conference.fallback_url,
+                method=conference.callback_http_method,
+                timeout_ms=conference.callback_timeout,
+                at=utcnow(),
+            )
+
+    def _base(self, user_id: str) -> str:
+        return self.calls.user_base(user_id)
+
+
+def _call_not_found(call_id: str) -> ApiError:
+    return ApiError(404, "call-not-found", f"The call {call_id} could not be found", field="callId")
+
+
+def _apply_settings(conference: Conference, change: ConferenceChange) -> None:
+    for name in (
+        "callback_url",
+        "callback_http_method",
+        "callback_timeout",
+        "fallback_url",
+        "tag",
+        "mute",
+        "hold",
+    ):
+        value = getattr(change, name)
+        if value is not None:
+            setattr(conference, name, value)
+
+
+def _apply_flags(member: Member, change: MemberChange) -> None:
+    for name in ("join_tone", "leaving_tone", "mute", "hold"):
+        value = getattr(change, name)
+        if value is not None:
+            setattr(member, name, value)

@@ -1,0 +1,159 @@
+"""Mixing calls together on the frame clock: bridges (two calls) and conferences (up to twenty).
+
+Theory of operation
+-------------------
+A `Mix` is a set of `MixPort`s, one per call in it. Each tick of the session group runs in three phases:
+
+1. every session hands in what its far end said this tick; a call in a mix stores it in `port.heard`;
+2. every mix runs once (`Mix.mix`): the frames of the ports that *speak* are summed in 32 bits, the
+   mix's own sources (conference audio, join and leave tones) are added, and each port that *hears*
+   gets the sum minus its own contribution, clipped to 16 bits, in `port.output` (None: nothing to hear);
+3. every session sends: a call in a mix adds `port.output` to whatever plays to it alone.
+
+Nobody hears themselves, because their own frame is taken back out of the sum. A muted port hears but does
+not speak; a held one does neither. Frames are linear PCM after decoding, so calls with different codecs
+(PCMU, PCMA) mix together. Sans-IO: nothing here knows about sockets or the clock; a test calls `mix()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import FRAME_SAMPLES, SAMPLE_RATE
+
+Source = Callable[[], np.ndarray | None]  # a frame per call, None once it has finished
+
+
+class MixPort:
+    """One call's place in a mix: what its far end said this tick and what it is to hear."""
+
+    __slots__ = ("heard", "hears", "key", "output", "speaks")
+
+    def __init__(self, key: str, *, speaks: bool = True, hears: bool = True) -> None:
+        self.key = key
+        self.speaks = speaks
+        self.hears = hears
+        self.heard: np.ndarray | None = None  # set by the call's session in phase 1
+        self.output: np.ndarray | None = None  # set by the mix in phase 2
+
+
+@dataclass
+class MixSource:
+    """Audio the mix plays to everyone who hears: `on_done` is called once when it has finished."""
+
+    frames: Source
+    on_done: Callable[[], None] | None = None
+
+
+class Mix:
+    def __init__(self) -> None:
+        self.ports: dict[str, MixPort] = {}
+        self.sources: list[MixSource] = []
+
+    def __len__(self) -> int:
+        return len(self.ports)
+
+    def join(self, key: str, *, speaks: bool = True, hears: bool = True) -> MixPort:
+        port = MixPort(key, speaks=speaks, hears=hears)
+        self.ports[key] = port
+        return port
+
+    def leave(self, key: str) -> None:
+        port = self.ports.pop(key, None)
+        if port is not None:
+            port.output = None
+
+    def play(self, frames: Source, on_done: Callable[[], None] | None = None) -> MixSource:
+        source = MixSource(frames, on_done)
+        self.sources.append(source)
+        return source
+
+    def stop(self, source: MixSource) -> bool:
+        """Take a source out before it finished (its `on_done` is called); False if it had already ended."""
+        if source not in self.sources:
+            return False
+        self.sources.remove(source)
+        if source.on_done is not None:
+            source.on_done()
+        return True
+
+    def mix(self) -> None:
+        """Phase 2 of a tick: every hearing port's output from this tick's heard frames and sources."""
+        played = self._play_sources()
+        speakers = [port for port in self.ports.values() if port.speaks and port.heard is not None]
+        listeners = [port for port in self.ports.values() if port.hears]
+        for port in self.ports.values():
+            port.output = None
+        if not listeners or (not speakers and played is None):
+            return
+        if played is None and len(speakers) <= 2:
+            self._pass_on(speakers, listeners)
+            return
+        stacked = np.stack([port.heard for port in speakers]) if speakers else None  # type: ignore[misc]
+        total = np.zeros(FRAME_SAMPLES, np.int32) if stacked is None else stacked.sum(axis=0, dtype=np.int32)
+        if played is not None:
+            total += played
+        everyone = clip(total)
+        if stacked is None:
+            for port in listeners:
+                port.output = everyone
+            return
+        own = {port.key: index for index, port in enumerate(speakers)}
+        others = clip(total[np.newaxis, :] - stacked)  # row i: what speaker i hears
+        for port in listeners:
+            index = own.get(port.key)
+            port.output = everyone if index is None else others[index]
+
+    @staticmethod
+    def _pass_on(speakers: list[MixPort], listeners: list[MixPort]) -> None:
+        """One or two speakers and nothing playing (a bridge): each hears the other's frame as it came;
+        only a listener who does not speak (muted) needs a sum."""
+        both = None
+        for port in listeners:
+            others = [speaker for speaker in speakers if speaker is not port]
+            if len(others) == 1:
+                port.output = others[0].heard
+            elif len(others) == 2:
+                if both is None:
+                    both = clip(others[0].heard.astype(np.int32) + others[1].heard)  # type: ignore[union-attr]
+                port.output = both
+
+    def _play_sources(self) -> np.ndarray | None:
+        """This tick's frames of the mix's own sources, summed; finished ones are dropped and told."""
+        if not self.sources:
+            return None
+        total: np.ndarray | None = None
+        for source in list(self.sources):
+            frame = source.frames()
+            if frame is None:
+                self.sources.remove(source)
+                if source.on_done is not None:
+                    source.on_done()
+                continue
+            total = frame.astype(np.int32) if total is None else total + frame
+        return total
+
+
+def clip(samples: np.ndarray) -> np.ndarray:
+    """32-bit sums back to 16-bit samples: loud sums are clipped, never wrapped around."""
+    return np.clip(samples, -32768, 32767).astype(np.int16)
+
+
+def tone(notes: list[tuple[float, float]], level: float = 0.25) -> np.ndarray:
+    """Notes of (frequency Hz, seconds) one after the other, with 5 ms fades so that no note clicks."""
+    parts = []
+    fade = int(SAMPLE_RATE * 0.005)
+    for hz, seconds in notes:
+        count = int(SAMPLE_RATE * seconds)
+        wave = np.sin(2 * np.pi * hz * np.arange(count) / SAMPLE_RATE) * level * 32767
+        ramp = np.minimum(1.0, np.minimum(np.arange(count), np.arange(count)[::-1]) / fade)
+        parts.append(wave * ramp)
+    return np.concatenate(parts).astype(np.int16)
+
+
+# What members hear when someone joins (rising) or leaves (falling) a conference with joinTone/leavingTone.
+JOIN_TONE = tone([(660.0, 0.15), (880.0, 0.15)])
+LEAVING_TONE = tone([(880.0, 0.15), (660.0, 0.15)])
