@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 
 from ..support import (
     CallbackServer,
@@ -209,3 +210,54 @@ def dial(api: httpx.Client, creds: Credentials, to: str, **fields: object) -> st
     response = api.post(calls_url(creds), json={"from": CALLER, "to": to, **fields})
     assert response.status_code == 201, response.text
     return response.headers["location"]
+
+
+FROM = "+19195551212"
+
+
+def toned_seconds(samples: np.ndarray, hz: float) -> float:
+    """Seconds of 20 ms frames that are loud and whose strongest frequency is `hz`."""
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(float)
+    loud = np.sqrt(np.mean(frames**2, axis=1)) > 2000
+    peaks = np.argmax(np.abs(np.fft.rfft(frames, axis=1)), axis=1) * 8000 / 160
+    return float(np.sum(loud & (np.abs(peaks - hz) <= 50)) * 0.02)
+
+
+def tone_seconds(samples: np.ndarray, hz: float) -> float:
+    """Seconds of 20 ms frames in which a tone of `hz` (a multiple of 50) is there at an amplitude of at
+    least ~2000, whatever else sounds with it: a 160-sample frame holds whole periods, so each tone
+    falls in its own FFT bin (amplitude A gives a magnitude of 80 A)."""
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(float)
+    magnitude = np.abs(np.fft.rfft(frames, axis=1))[:, round(hz / 50)]
+    return float(np.sum(magnitude > 160_000) * 0.02)
+
+
+def answered_call(
+    api: httpx.Client,
+    creds: Credentials,
+    callbacks: CallbackServer,
+    phone: Phone,
+    path: str | None = None,
+    **fields: object,
+) -> str:
+    """Create a call to `phone` (its events to `path`) and wait for its `answer`; the call's URL."""
+    path = path or unique("/ok")
+    body = {"from": FROM, "to": phone.uri(), "callbackUrl": callbacks.url(path), **fields}
+    response = api.post(f"/v1/users/{creds.user_id}/calls", json=body)
+    assert response.status_code == 201, response.text
+    assert event_types(callbacks, path, 1) == ["answer"]
+    return response.headers["location"]
+
+
+def bridge(api: httpx.Client, creds: Credentials, **body: object) -> str:
+    response = api.post(f"/v1/users/{creds.user_id}/bridges", json=body)
+    assert response.status_code == 201, response.text
+    assert "/bridges/brg-" in response.headers["location"]
+    return response.headers["location"]
+
+
+def hang_up(api: httpx.Client, *urls: str) -> None:
+    for url in urls:
+        assert api.post(url, json={"state": "completed"}).status_code == 200
+    for url in urls:
+        wait_state(api, url, "completed")

@@ -6,44 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from trebuchet.media.wav import read_wav
 
-from .support import Phone, event_types, unique, wait_state
-
-FROM = "+19195551212"
-
-
-def toned_seconds(samples: np.ndarray, hz: float) -> float:
-    """Seconds of 20 ms frames that are loud and whose strongest frequency is `hz`."""
-    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(float)
-    loud = np.sqrt(np.mean(frames**2, axis=1)) > 2000
-    peaks = np.argmax(np.abs(np.fft.rfft(frames, axis=1)), axis=1) * 8000 / 160
-    return float(np.sum(loud & (np.abs(peaks - hz) <= 50)) * 0.02)
-
-
-def answered_call(api, creds, callbacks, phone: Phone, **fields: object) -> str:
-    path = unique("/ok")
-    body = {"from": FROM, "to": phone.uri(), "callbackUrl": callbacks.url(path), **fields}
-    response = api.post(f"/v1/users/{creds.user_id}/calls", json=body)
-    assert response.status_code == 201, response.text
-    assert event_types(callbacks, path, 1) == ["answer"]
-    return response.headers["location"]
-
-
-def bridge(api, creds, **body: object) -> str:
-    response = api.post(f"/v1/users/{creds.user_id}/bridges", json=body)
-    assert response.status_code == 201, response.text
-    assert "/bridges/brg-" in response.headers["location"]
-    return response.headers["location"]
-
-
-def hang_up(api, *urls: str) -> None:
-    for url in urls:
-        assert api.post(url, json={"state": "completed"}).status_code == 200
-    for url in urls:
-        wait_state(api, url, "completed")
+from .support import Phone, answered_call, bridge, hang_up, toned_seconds
 
 
 def two_phones(tmp_path: Path, phones: list[Phone]) -> tuple[Phone, Phone, Path, Path]:

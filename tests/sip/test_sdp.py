@@ -82,6 +82,14 @@ def test_our_offer_and_their_answer():
     )
 
 
+def test_an_answer_may_prefer_a_later_codec_of_the_offer():
+    parsed = parse_sdp(make_offer("127.0.0.1", 20004, session_id=42).to_bytes())
+    _, chosen = answer(parsed, "127.0.0.3", 30000, session_id=9, prefer="PCMA")
+    assert (chosen.codec, chosen.payload_type) == ("PCMA", 8)
+    only_mulaw = parse_sdp(PHONE_OFFER.replace(b"111 8 0 96", b"0 96"))
+    assert answer(only_mulaw, "127.0.0.3", 30000, session_id=9, prefer="PCMA")[1].codec == "PCMU"
+
+
 @pytest.mark.parametrize(
     "bad",
     [

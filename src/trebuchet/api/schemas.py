@@ -101,6 +101,74 @@ class BridgeResource(BaseModel):
     completedTime: str | None = None
 
 
+class CreateConferenceBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    from_: str = Field(alias="from", description="E.164 number hosting the conference")
+    callbackUrl: str | None = Field(None, description="http(s) URL for the conference's events")
+    callbackHttpMethod: str | None = Field(None, description="GET or POST (default POST), any case")
+    callbackTimeout: IntIn = Field(None, description="Milliseconds (1-10000, default 10000)")
+    fallbackUrl: str | None = Field(None, description="http(s) URL tried once when callbackUrl fails")
+    profile: str | None = Field(None, description="interpret_digits (default) or passthru_digits")
+    tag: str | None = Field(None, max_length=256, description="Echoed in the conference's events")
+
+
+class UpdateConferenceBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    state: str | None = Field(None, description="completed ends the conference")
+    mute: BoolIn = Field(None, description="true: nobody is heard")
+    hold: BoolIn = Field(None, description="true: nobody hears or is heard")
+    callbackUrl: str | None = None
+    callbackHttpMethod: str | None = None
+    callbackTimeout: IntIn = None
+    fallbackUrl: str | None = None
+    tag: str | None = Field(None, max_length=256)
+
+
+class ConferenceResource(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    state: str = Field(description="created, active or completed")
+    from_: str = Field(alias="from")
+    createdTime: str
+    completedTime: str | None = None
+    activeMembers: int
+    hold: bool
+    mute: bool
+    profile: str
+    callbackUrl: str | None = None
+    callbackHttpMethod: str
+    callbackTimeout: int
+    fallbackUrl: str | None = None
+    tag: str | None = None
+    members: str = Field(description="URL of the conference's members")
+
+
+class MemberBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    callId: str | None = Field(None, description="Adding: an active call created with this conferenceId")
+    state: str | None = Field(None, description="Updating: completed removes the member")
+    joinTone: BoolIn = Field(None, description="A tone for everyone when the member joins")
+    leavingTone: BoolIn = Field(None, description="A tone for the others when the member leaves")
+    mute: BoolIn = Field(None, description="true: the member is not heard")
+    hold: BoolIn = Field(None, description="true: the member neither hears nor is heard")
+
+
+class MemberResource(BaseModel):
+    id: str
+    state: str = Field(description="active or completed")
+    mute: bool
+    hold: bool
+    joinTone: bool
+    leavingTone: bool
+    addedTime: str
+    removedTime: str | None = None
+    call: str = Field(description="URL of the member's call")
+
+
 class SendDtmfBody(BaseModel):
     dtmfOut: str = Field(
         description="1-92 of 0-9 * # A-D; `,` and `w` pause 0.5 s, `W` 1 s", examples=["1W59#"]
@@ -337,6 +405,9 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
     SendDtmfBody,
     AudioBody,
     BridgeBody,
+    CreateConferenceBody,
+    UpdateConferenceBody,
+    MemberBody,
     CreateTranscriptionBody,
     CreateGatherBody,
     UpdateGatherBody,

@@ -196,12 +196,17 @@ def phone(
     rtp_ports: Annotated[
         str | None, typer.Option("--rtp-ports", help="LOW-HIGH range for RTP (default: any free ports)")
     ] = None,
+    codec: Annotated[
+        str | None, typer.Option("--codec", help="Answer with PCMU or PCMA when offered (default: the first)")
+    ] = None,
 ) -> None:
     """A SIP phone on Trebuchet's stack; prints each event as a JSON line."""
     from ..config import split_addr
     from ..media.ports import PortRange
     from .phone import PhoneOptions, run_phone
 
+    if codec is not None and codec.upper() not in ("PCMU", "PCMA"):
+        raise typer.BadParameter(f"--codec is PCMU or PCMA, not {codec!r}")
     headers = []
     for item in header or []:
         name, sep, value = item.partition(":")
@@ -225,6 +230,7 @@ def phone(
         password=password,
         count=count,
         rtp_ports=PortRange.parse(rtp_ports) if rtp_ports else None,
+        codec=codec.upper() if codec else None,
     )
     raise typer.Exit(run_phone(options))
 

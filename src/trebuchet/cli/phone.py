@@ -43,6 +43,7 @@ class PhoneOptions:
     password: str | None = None
     count: int = 1
     rtp_ports: PortRange | None = None  # None: any free pair of ports
+    codec: str | None = None  # answer with this codec when the offer has it
 
 
 def emit(event: str, **fields: object) -> None:
@@ -136,6 +137,7 @@ class Phone:
                     self.agent.host,
                     rtp_port,
                     session_id=random.getrandbits(31),
+                    prefer=self.options.codec,
                 )
             except sdp.SdpError as error:
                 call.reject(488)

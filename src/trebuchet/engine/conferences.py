@@ -338,11 +338,12 @@ class ConferenceService:
         for member in members:
             member.state, member.removed_time = "completed", now
             self.calls.signalling.unmix_call(conference.id, member.call_id)
-        conference.state, conference.completed_time, conference.active_members = "completed", now, 0
         async with self.calls.db.write() as conn:
-            for member in members:
+            for member in members:  # each leaves in turn: the count goes down to 0
+                conference.active_members = max(0, conference.active_members - 1)
                 await store.save_member(conn, member)
                 await self._event(conn, conference, member_event(conference, member, base, now))
+            conference.state, conference.completed_time, conference.active_members = "completed", now, 0
             await store.save_conference(conn, conference)
             await self._event(conn, conference, conference_event(conference, base, now))
         self.calls.signalling.close_mix(conference.id)  # stops its audio: `done` follows `completed`

@@ -155,5 +155,5 @@ def tone(notes: list[tuple[float, float]], level: float = 0.25) -> np.ndarray:
 
 
 # What members hear when someone joins (rising) or leaves (falling) a conference with joinTone/leavingTone.
-JOIN_TONE = tone([(660.0, 0.15), (880.0, 0.15)])
-LEAVING_TONE = tone([(880.0, 0.15), (660.0, 0.15)])
+JOIN_TONE = tone([(600.0, 0.15), (900.0, 0.15)])
+LEAVING_TONE = tone([(900.0, 0.15), (600.0, 0.15)])

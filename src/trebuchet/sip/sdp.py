@@ -168,13 +168,14 @@ def make_offer(
 
 
 def answer(
-    offer: Session, address: str, port: int, *, session_id: int, version: int = 1
+    offer: Session, address: str, port: int, *, session_id: int, version: int = 1, prefer: str | None = None
 ) -> tuple[Session, Negotiated]:
-    """Answer an offer (RFC 3264 §6): one audio stream accepted, every other m-line rejected with port 0."""
+    """Answer an offer (RFC 3264 §6): one audio stream accepted, every other m-line rejected with port 0.
+    The codec is the offer's first we speak, or `prefer` (PCMU, PCMA) when the offer has it too."""
     answered: list[Media] = []
     chosen: Negotiated | None = None
     for media in offer.media:
-        accepted = None if chosen else _accept(media, offer.connection)
+        accepted = None if chosen else _accept(media, offer.connection, prefer)
         if accepted is None:
             answered.append(Media(media.kind, 0, media.proto, media.formats[:1]))
             continue
@@ -206,7 +207,7 @@ def accept_answer(offer: Session, answer_sdp: Session) -> Negotiated:
     raise SdpError("the answer accepted no audio stream we offered")
 
 
-def _accept(media: Media, session_connection: str | None) -> Negotiated | None:
+def _accept(media: Media, session_connection: str | None, prefer: str | None = None) -> Negotiated | None:
     if media.kind != "audio" or media.port == 0 or "RTP/AVP" not in media.proto:
         return None
     address = media.connection or session_connection
@@ -219,7 +220,8 @@ def _accept(media: Media, session_connection: str | None) -> Negotiated | None:
         if not fmt.isdigit():
             continue
         name, rate = mapping.get(int(fmt), ("", 0))
-        if codec is None and name.upper() in SUPPORTED and rate == 8000:
+        usable = name.upper() in SUPPORTED and rate == 8000
+        if usable and (codec is None or (name.upper() == prefer and codec[1] != prefer)):
             codec = (int(fmt), name.upper())
         if event is None and name.lower() == "telephone-event" and rate == 8000:
             event = int(fmt)
