@@ -260,3 +260,49 @@ def test_member_refusals_on_live_calls(api, creds, callbacks, phones):
     for url in (conference, other):
         if api.get(url).json()["state"] != "completed":
             assert api.post(url, json={"state": "completed"}).status_code == 200
+
+
+def tone_amplitudes(samples: np.ndarray, hz: float) -> np.ndarray:
+    """Per 20 ms frame, the amplitude of the tone of `hz` (a multiple of 50) in it."""
+    frames = samples[: len(samples) // 160 * 160].reshape(-1, 160).astype(float)
+    return np.abs(np.fft.rfft(frames, axis=1))[:, round(hz / 50)] / 80
+
+
+def test_interpret_digits_keypad_turns_down_mutes_and_leaves(api, creds, callbacks, phones, tmp_path):
+    conference, path = create_conference(api, creds, callbacks)
+    # Soon after joining, A presses 1 (talk volume down), then 0 (mute), then # (leave), a second apart.
+    a, _ = recording_phone(tmp_path, phones, "a", "--tone", str(A), "--dtmf", "WWW1WW0WW#")
+    b, heard_b = recording_phone(tmp_path, phones, "b")
+    path_a = unique("/keypad-a")
+    call_b = answered_call(api, creds, callbacks, b, conferenceId=last(conference))
+    call_a = answered_call(api, creds, callbacks, a, path_a, conferenceId=last(conference))
+    add_member(api, conference, call_a)
+    add_member(api, conference, call_b)
+    events = events_of(callbacks, path, 5)  # created, A and B joined, A muted, A left
+    assert member_states(events) == [
+        ("active", 1, False, False),
+        ("active", 2, False, False),
+        ("active", 2, True, False),
+        ("completed", 1, True, False),
+    ]
+    assert api.get(call_a).json()["state"] == "active"  # leaving the conference is not hanging up
+    hang_up(api, call_a, call_b)
+    amplitudes = tone_amplitudes(heard_by(b, heard_b), A)
+    assert np.sum((amplitudes > 7600) & (amplitudes < 8400)) * 0.02 >= 0.5  # as A spoke at first
+    assert np.sum((amplitudes > 6000) & (amplitudes < 6800)) * 0.02 >= 0.5  # 0.8 of that after "1"
+    assert 4.0 <= np.sum(amplitudes > 2000) * 0.02 <= 6.0  # until "0" (5 s after A answered)
+    assert np.all(amplitudes[-50:] < 500)  # then nothing: muted, then gone
+    assert "dtmf" not in [event["eventType"] for event in events_of(callbacks, path_a, 2)]  # answer, hangup
+
+
+def test_passthru_digits_reach_the_app(api, creds, callbacks, phones):
+    conference, _ = create_conference(api, creds, callbacks, profile="passthru_digits")
+    a = Phone("--dtmf", "WW5", "--count", "1")
+    phones.append(a)
+    path_a = unique("/passthru-a")
+    call_a = answered_call(api, creds, callbacks, a, path_a, conferenceId=last(conference))
+    member = add_member(api, conference, call_a)
+    answer, dtmf = events_of(callbacks, path_a, 2)
+    assert (dtmf["eventType"], dtmf["dtmfDigit"]) == ("dtmf", "5")
+    assert api.get(member).json()["mute"] is False
+    hang_up(api, call_a)

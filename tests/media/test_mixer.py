@@ -114,3 +114,22 @@ def test_join_and_leaving_tones_are_short_distinct_and_audible():
     assert not np.array_equal(JOIN_TONE, LEAVING_TONE)
     spectrum = np.abs(np.fft.rfft(tone([(1000.0, 0.5)]).astype(float)))
     assert abs(np.argmax(spectrum) * 8000 / 4000 - 1000) <= 2
+
+
+def test_a_members_own_gains_and_gate():
+    mix = conference("a", "b", "c")
+    mix.tune("a", talk=2.0)
+    assert heard(mix, a=100, b=20, c=3) == {"a": 23, "b": 203, "c": 220}
+    mix.tune("a", listen=0.5)
+    assert heard(mix, a=100, b=20, c=4) == {"a": 12, "b": 104, "c": 120}
+    mix.tune("a", gate=150)  # a says less than the gate: silence
+    assert heard(mix, a=100, b=20, c=4) == {"a": 24, "b": 4, "c": 20}
+    assert heard(mix, a=200, b=20, c=4) == {"a": 24, "b": 204, "c": 220}
+    mix.tune("a")
+    assert mix.tuned == 0
+
+
+def test_a_tuned_pair_is_mixed_the_general_way():
+    mix = conference("a", "b")
+    mix.tune("b", listen=2.0)
+    assert heard(mix, a=20000, b=10) == {"a": 10, "b": 32767}

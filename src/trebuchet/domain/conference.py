@@ -63,6 +63,45 @@ def rights(conference: Conference, member: Member) -> tuple[bool, bool]:
     return not (hold or member.mute or conference.mute), not hold
 
 
+@dataclass
+class KeypadLevels:
+    """A member's own volume and noise-gate steps, moved with the keypad under `interpret_digits`."""
+
+    talk: int = 0  # -4..4: how loud the others hear the member
+    listen: int = 0  # -4..4: how loud the member hears the conference
+    gate: int = 0  # 0..4: how much quiet sound (noise) is kept out of what the member says
+
+
+# The spec's keypad for `interpret_digits`: 1-3 talk volume down/reset/up, 4-6 receive volume, 7-9 mic
+# sensitivity up (more noise, a lower gate)/reset/down; 0 toggles mute, * toggles hold (nothing heard, not
+# heard), # leaves. Any other key (A-D) does nothing, but the conference still takes it.
+LEVEL_KEYS = {
+    "1": ("talk", -1),
+    "2": ("talk", 0),
+    "3": ("talk", 1),
+    "4": ("listen", -1),
+    "5": ("listen", 0),
+    "6": ("listen", 1),
+    "7": ("gate", -1),
+    "8": ("gate", 0),
+    "9": ("gate", 1),
+}
+ACTION_KEYS = {"0": "mute", "*": "hold", "#": "leave"}
+
+
+def press(levels: KeypadLevels, digit: str) -> str | None:
+    """What a key does: moves one of `levels` (returns "levels"), or names an action (mute, hold, leave)."""
+    if digit in ACTION_KEYS:
+        return ACTION_KEYS[digit]
+    if digit not in LEVEL_KEYS:
+        return None
+    name, step = LEVEL_KEYS[digit]
+    low, high = (0, 4) if name == "gate" else (-4, 4)
+    value = 0 if step == 0 else min(high, max(low, getattr(levels, name) + step))
+    setattr(levels, name, value)
+    return "levels"
+
+
 # -- requests -----------------------------------------------------------------------------------------------
 
 

@@ -326,17 +326,22 @@ class CallService:
             except MediaUnavailable as why:
                 raise failure(str(why)) from None
 
-    async def record_digit(self, call_id: str, digit: str) -> None:
-        """A digit the far end pressed: the `dtmf` event, one per digit, in the order they came."""
+    async def record_digit(self, call_id: str, digit: str) -> bool:
+        """A digit the far end pressed: the `dtmf` event, one per digit, in the order they came. A member
+        of a conference that interprets digits gives them to the conference instead (False: not the app's)."""
         async with self._locks.hold(call_id):
+            async with self.db.read() as conn:
+                call = await call_store.get_call(conn, call_id)
+            if call is None or call.state != "active":
+                return False
+            if call.conference_id is not None and await self.conferences.keypad(call_id, digit):
+                return False
             now = utcnow()
             async with self.db.write() as conn:
-                call = await call_store.get_call(conn, call_id)
-                if call is None or call.state != "active":
-                    return
                 payload = dtmf_event(call, self.user_base(call.user_id), now, digit)
                 await record_call_event(conn, call, "dtmf", now, payload, data=digit)
         self.on_events()
+        return True
 
     # -- what the network reports -----------------------------------------------------------------------
 

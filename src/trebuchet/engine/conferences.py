@@ -28,6 +28,7 @@ from ..domain.conference import (
     MAX_MEMBERS,
     Conference,
     ConferenceChange,
+    KeypadLevels,
     Member,
     MemberChange,
     conference_audio_event,
@@ -36,12 +37,13 @@ from ..domain.conference import (
     invalid_state,
     member_event,
     member_not_found,
+    press,
     rights,
 )
 from ..domain.errors import ApiError
 from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
-from ..media.audio_files import FilePlayer
+from ..media.audio_files import VOLUME_GAINS, FilePlayer
 from ..media.mixer import JOIN_TONE, LEAVING_TONE, MixSource
 from ..store import calls as call_store
 from ..store import conferences as store
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     from .calls import CallService
 
 log = logging.getLogger("trebuchet.engine")
+
+GATE_RMS = {0: 0, 1: 50, 2: 100, 3: 200, 4: 400}  # keypad gate steps: what counts as silence, in RMS
 
 
 @dataclass
@@ -68,6 +72,7 @@ class ConferenceService:
         self.calls = calls
         self._lock = asyncio.Lock()
         self._playing: dict[str, ConferenceAudio] = {}
+        self._levels: dict[str, KeypadLevels] = {}  # by member id: keypad volume and gate steps
         self._reports: set[asyncio.Task[None]] = set()
 
     # -- conferences --------------------------------------------------------------------------------------
@@ -229,6 +234,39 @@ class ConferenceService:
             if member is not None and conference is not None:
                 await self._remove(conference, member)
 
+    async def keypad(self, call_id: str, digit: str) -> bool:
+        """A digit pressed by a member's call (the caller holds the call's lock). Under `interpret_digits`
+        the conference acts on it and takes it (True: no `dtmf` event, no gather); otherwise False."""
+        async with self._lock:
+            async with self.calls.db.read() as conn:
+                member = await store.active_membership(conn, call_id)
+                conference = await store.get_conference(conn, member.conference_id) if member else None
+            if member is None or conference is None or conference.profile != "interpret_digits":
+                return False
+            levels = self._levels.setdefault(member.id, KeypadLevels())
+            action = press(levels, digit)
+            if action == "levels":
+                with contextlib.suppress(MediaUnavailable):
+                    self.calls.signalling.tune_mix(
+                        conference.id,
+                        call_id,
+                        talk=VOLUME_GAINS[levels.talk],
+                        listen=VOLUME_GAINS[levels.listen],
+                        gate=GATE_RMS[levels.gate],
+                    )
+            elif action == "leave":
+                await self._remove(conference, member)
+            elif action in ("mute", "hold"):
+                setattr(member, action, not getattr(member, action))
+                now = utcnow()
+                async with self.calls.db.write() as conn:
+                    await store.save_member(conn, member)
+                    payload = member_event(conference, member, self._base(conference.user_id), now)
+                    await self._event(conn, conference, payload)
+                self._mix(conference, member)
+                self.calls.on_events()
+        return True
+
     # -- audio --------------------------------------------------------------------------------------------
 
     async def play(self, user: User, conference_id: str, request: AudioRequest, base_url: str) -> None:
@@ -317,6 +355,7 @@ class ConferenceService:
         """The member leaves (removed, or its call ended); the conference completes if it was the last."""
         now = utcnow()
         member.state, member.removed_time = "completed", now
+        self._levels.pop(member.id, None)
         conference.active_members = max(0, conference.active_members - 1)
         self.calls.signalling.unmix_call(conference.id, member.call_id)
         async with self.calls.db.write() as conn:
@@ -337,6 +376,7 @@ class ConferenceService:
         base = self._base(conference.user_id)
         for member in members:
             member.state, member.removed_time = "completed", now
+            self._levels.pop(member.id, None)
             self.calls.signalling.unmix_call(conference.id, member.call_id)
         async with self.calls.db.write() as conn:
             for member in members:  # each leaves in turn: the count goes down to 0

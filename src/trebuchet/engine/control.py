@@ -61,6 +61,8 @@ class Signalling(Protocol):
 
     def unmix_call(self, mix_id: str, call_id: str) -> None: ...
 
+    def tune_mix(self, mix_id: str, call_id: str, *, talk: float, listen: float, gate: int) -> None: ...
+
     def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource: ...
 
     def stop_mix_audio(self, mix_id: str, source: MixSource) -> bool: ...
@@ -130,6 +132,9 @@ class NoSignalling:
 
     def unmix_call(self, mix_id: str, call_id: str) -> None:
         return None
+
+    def tune_mix(self, mix_id: str, call_id: str, *, talk: float, listen: float, gate: int) -> None:
+        raise MediaUnavailable("no media without the SIP engine")
 
     def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource:
         raise MediaUnavailable("no media without the SIP engine")

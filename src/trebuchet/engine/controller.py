@@ -413,11 +413,12 @@ class CallController:
     async def _report_digits(self) -> None:
         while True:
             digit = await self._digits.get()
+            for_the_app = True
             try:
-                await self.engine.service.record_digit(self.call_id, digit)
+                for_the_app = await self.engine.service.record_digit(self.call_id, digit)
             except Exception:  # a lost digit event must not end the call
                 log.exception("call %s: recording digit %s failed", self.call_id, digit)
-            if self._gather is not None:
+            if self._gather is not None and for_the_app:
                 self._gather.heard.put_nowait(digit)
 
     def _answer_reoffer(self, offer: bytes) -> bytes:

@@ -243,6 +243,14 @@ class SipEngine:
         if controller is not None and controller.mix_id == mix_id:
             controller.leave_mix()
 
+    def tune_mix(self, mix_id: str, call_id: str, *, talk: float, listen: float, gate: int) -> None:
+        """A call's own gains and noise gate in the mix it is in."""
+        controller = self.controllers.get(call_id)
+        mix = self.mixes.get(mix_id)
+        if controller is None or mix is None or controller.mix_id != mix_id:
+            raise MediaUnavailable("the call is not in that mix here")
+        mix.tune(call_id, talk=talk, listen=listen, gate=gate)
+
     def play_to_mix(self, mix_id: str, player: FilePlayer, on_done: Callable[[], None]) -> MixSource:
         """Play to everyone in the mix who hears; `on_done` when it finished or was stopped."""
 

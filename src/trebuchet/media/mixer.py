@@ -30,12 +30,15 @@ Source = Callable[[], np.ndarray | None]  # a frame per call, None once it has f
 class MixPort:
     """One call's place in a mix: what its far end said this tick and what it is to hear."""
 
-    __slots__ = ("heard", "hears", "key", "output", "speaks")
+    __slots__ = ("gate", "heard", "hears", "key", "listen", "output", "speaks", "talk")
 
     def __init__(self, key: str, *, speaks: bool = True, hears: bool = True) -> None:
         self.key = key
         self.speaks = speaks
         self.hears = hears
+        self.talk = 1.0  # gain on what it says (a conference keypad's talk volume)
+        self.listen = 1.0  # gain on what it hears (receive volume)
+        self.gate = 0  # RMS under which what it says counts as silence (mic sensitivity)
         self.heard: np.ndarray | None = None  # set by the call's session in phase 1
         self.output: np.ndarray | None = None  # set by the mix in phase 2
 
@@ -52,6 +55,7 @@ class Mix:
     def __init__(self) -> None:
         self.ports: dict[str, MixPort] = {}
         self.sources: list[MixSource] = []
+        self.tuned = 0  # ports with a gain or gate of their own: they take the general path
 
     def __len__(self) -> int:
         return len(self.ports)
@@ -65,6 +69,16 @@ class Mix:
         port = self.ports.pop(key, None)
         if port is not None:
             port.output = None
+            self._count_tuned()
+
+    def tune(self, key: str, *, talk: float = 1.0, listen: float = 1.0, gate: int = 0) -> None:
+        """A port's own gains and noise gate (1.0, 1.0, 0: none)."""
+        port = self.ports[key]
+        port.talk, port.listen, port.gate = talk, listen, gate
+        self._count_tuned()
+
+    def _count_tuned(self) -> None:
+        self.tuned = sum(1 for p in self.ports.values() if p.talk != 1.0 or p.listen != 1.0 or p.gate)
 
     def play(self, frames: Source, on_done: Callable[[], None] | None = None) -> MixSource:
         source = MixSource(frames, on_done)
@@ -89,23 +103,30 @@ class Mix:
             port.output = None
         if not listeners or (not speakers and played is None):
             return
-        if played is None and len(speakers) <= 2:
+        if played is None and len(speakers) <= 2 and not self.tuned:
             self._pass_on(speakers, listeners)
             return
-        stacked = np.stack([port.heard for port in speakers]) if speakers else None  # type: ignore[misc]
-        total = np.zeros(FRAME_SAMPLES, np.int32) if stacked is None else stacked.sum(axis=0, dtype=np.int32)
+        stacked = np.stack([port.heard for port in speakers]).astype(np.int32) if speakers else None  # type: ignore[misc]
+        if stacked is not None and self.tuned:
+            _tune_speech(stacked, speakers)
+        total = np.zeros(FRAME_SAMPLES, np.int32) if stacked is None else stacked.sum(axis=0)
         if played is not None:
             total += played
         everyone = clip(total)
-        if stacked is None:
-            for port in listeners:
-                port.output = everyone
-            return
+        others = (
+            total[np.newaxis, :] - stacked if stacked is not None else None
+        )  # row i: what speaker i hears
+        heard_by_speakers = clip(others) if others is not None else None
         own = {port.key: index for index, port in enumerate(speakers)}
-        others = clip(total[np.newaxis, :] - stacked)  # row i: what speaker i hears
         for port in listeners:
             index = own.get(port.key)
-            port.output = everyone if index is None else others[index]
+            if port.listen != 1.0:
+                raw = total if index is None or others is None else others[index]
+                port.output = clip(raw * port.listen)
+            elif index is None or heard_by_speakers is None:
+                port.output = everyone
+            else:
+                port.output = heard_by_speakers[index]
 
     @staticmethod
     def _pass_on(speakers: list[MixPort], listeners: list[MixPort]) -> None:
@@ -135,6 +156,15 @@ class Mix:
                 continue
             total = frame.astype(np.int32) if total is None else total + frame
         return total
+
+
+def _tune_speech(stacked: np.ndarray, speakers: list[MixPort]) -> None:
+    """Each speaker's talk gain and noise gate, applied to its row of this tick's frames (in place)."""
+    for index, port in enumerate(speakers):
+        if port.gate and np.sqrt(np.mean(stacked[index].astype(np.float64) ** 2)) < port.gate:
+            stacked[index] = 0
+        elif port.talk != 1.0:
+            stacked[index] = (stacked[index] * port.talk).astype(np.int32)
 
 
 def clip(samples: np.ndarray) -> np.ndarray:

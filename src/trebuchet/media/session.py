@@ -148,14 +148,11 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def outgoing(self) -> np.ndarray | None:
         """The frame to encode and `send_frame` this tick, or None when a digit's packet went instead."""
-        if self._digits_out:
-            event = self._digits_out.popleft()
-            if event is None:  # the pause after a digit
-                self._send(self.payload_type, self.timestamp, self._silence_payload)
-            else:
-                if event.marker:
-                    self._event_start = self.timestamp  # every packet of one digit carries its start
-                self._send(self.telephone_event or 0, self._event_start, event.payload, marker=event.marker)
+        event = self._digits_out.popleft() if self._digits_out else None
+        if event is not None:  # a digit's packet takes this frame's place; a pause (None) lets audio through
+            if event.marker:
+                self._event_start = self.timestamp  # every packet of one digit carries its start
+            self._send(self.telephone_event or 0, self._event_start, event.payload, marker=event.marker)
             self.timestamp = (self.timestamp + FRAME_SAMPLES) & 0xFFFFFFFF
             return None
         frame = self.source() if self.source is not None else None
