@@ -67,3 +67,43 @@ def test_sdk_sees_errors_with_message_and_code(voice):
     with pytest.raises(BandwidthVoiceAPIException) as invalid:
         voice.answer_call(call_id)  # an outbound call cannot be answered by the API
     assert invalid.value.status_code == 403 and invalid.value.code == "call-invalid-state"
+
+
+def test_sdk_conference_create_get_update_members_and_terminate(voice, callbacks):
+    conference_id = voice.create_conference(
+        from_="+19195551212",
+        callback_url=callbacks.url("/ok/sdk-conference"),
+        callback_timeout=2000,
+        callback_http_method="post",
+        tag="sdk-room",
+    )
+    assert conference_id.startswith("conf-")
+    conference = voice.get_conference(conference_id)
+    assert conference["id"] == conference_id
+    assert conference["state"] == "created"
+    assert conference["active_members"] == 0
+    assert conference["callback_timeout"] == 2000 and conference["callback_http_method"] == "POST"
+    assert conference["tag"] == "sdk-room"
+    voice.mute_conference(conference_id, True)  # update_conference, every other option null
+    voice.hold_conference(conference_id, True)
+    conference = voice.get_conference(conference_id)
+    assert conference["mute"] is True and conference["hold"] is True and conference["state"] == "created"
+    assert list(voice.list_conference_members(conference_id)) == []
+    call_id = voice.create_call(from_="+19195551212", to="+19195550000", conference_id=conference_id)
+    with pytest.raises(BandwidthVoiceAPIException) as ringing:
+        voice.create_conference_member(conference_id, call_id=call_id, join_tone=True)
+    assert ringing.value.status_code == 403 and ringing.value.code == "call-invalid-state"
+    voice.hangup_call(call_id)
+    voice.terminate_conference(conference_id)
+    conference = voice.get_conference(conference_id)
+    assert conference["state"] == "completed" and conference["completed_time"]
+    with pytest.raises(BandwidthVoiceAPIException) as ended:
+        voice.update_conference(conference_id, mute=False)
+    assert ended.value.status_code == 403 and ended.value.code == "conference-error"
+    with pytest.raises(BandwidthVoiceAPIException) as missing:
+        voice.get_conference("conf-doesnotexist")
+    assert missing.value.status_code == 404 and missing.value.code == "conference-not-found"
+    found = callbacks.wait_for(
+        lambda r: r.path == "/ok/sdk-conference" and r.json.get("conferenceId") == conference_id, count=2
+    )
+    assert [r.json["status"] for r in found] == ["created", "completed"]
