@@ -700,14 +700,9 @@ def test_refused_conference_requests_appear_in_the_error_log(server):
         assert api.get(f"/v1/users/{creds.user_id}/errors").json()[0]["code"] == "conference-not-found"
 
 
-# -- found wanting ---------------------------------------------------------------------------------------
+# -- creating once, and which missing thing is reported ----------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /conferences ignores Idempotency-Key (spec DECISIONS.md: honoured on every POST that "
-    "creates); the route never calls api/creates.py idempotent_request, so a retry makes a second conference",
-)
 def test_idempotency_key_returns_the_first_conference(api, user):
     headers = {"Idempotency-Key": f"conf-key-{uuid.uuid4().hex}"}
     body = {"from": FROM, "tag": "once"}
@@ -719,11 +714,6 @@ def test_idempotency_key_returns_the_first_conference(api, user):
     assert_error(changed, 409, "idempotency-key-reused")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine/conferences.py add_member checks is_plausible_id(callId) before it looks the conference "
-    "up, so an unknown conference with a junk callId answers 404 call-not-found, not conference-not-found",
-)
 def test_an_unknown_conference_is_reported_before_a_junk_call_id(api, user):
     url = f"{conference_url(user, NOWHERE_CONFERENCE)}/members"
     assert_error(api.post(url, json={"callId": "junk!"}), 404, "conference-not-found")

@@ -3,12 +3,16 @@ the other hears the tone and the player hears no echo of itself; held or unbridg
 
 from __future__ import annotations
 
+import io
 import time
+import wave
 from pathlib import Path
+
+import numpy as np
 
 from trebuchet.media.wav import read_wav
 
-from .support import Phone, answered_call, bridge, hang_up, toned_seconds
+from .support import Phone, answered_call, bridge, hang_up, tone_seconds, toned_seconds, unique
 
 
 def two_phones(tmp_path: Path, phones: list[Phone]) -> tuple[Phone, Phone, Path, Path]:
@@ -91,3 +95,33 @@ def test_bridge_refusals(api, creds, callbacks, phones):
     listed = api.get(base).json()
     assert first.rsplit("/", 1)[1] in [item["id"] for item in listed]
     hang_up(api, *urls)
+
+
+def test_a_recording_in_a_bridge_has_what_the_call_says_and_hears(api, creds, callbacks, phones):
+    a, b = Phone("--tone", "400", "--count", "1"), Phone("--tone", "1000", "--count", "1")
+    phones.extend([a, b])
+    call_a = answered_call(api, creds, callbacks, a, recordingEnabled=True)
+    call_b = answered_call(api, creds, callbacks, b)
+    bridge(api, creds, callIds=[call_a.rsplit("/", 1)[1], call_b.rsplit("/", 1)[1]])
+    time.sleep(1.5)
+    hang_up(api, call_a, call_b)
+    name = f"{call_a.rsplit('/', 1)[1]}-1.wav"
+    deadline = time.monotonic() + 10
+    while (media := api.get(f"/v1/users/{creds.user_id}/media/{name}")).status_code != 200:
+        assert time.monotonic() < deadline, "the recording was never saved"
+        time.sleep(0.1)
+    with wave.open(io.BytesIO(media.content)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16)
+    assert tone_seconds(samples, 400) >= 1.3  # what A said
+    assert 1.2 <= tone_seconds(samples, 1000) <= 2.0  # what A heard from B, while bridged
+
+
+def test_a_bridge_is_created_once_per_idempotency_key(api, creds):
+    base = f"/v1/users/{creds.user_id}/bridges"
+    headers = {"Idempotency-Key": unique("bridge-key")}
+    first = api.post(base, json={"bridgeAudio": True}, headers=headers)
+    again = api.post(base, json={"bridgeAudio": True}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.headers["location"] == again.headers["location"]
+    other = api.post(base, json={"bridgeAudio": False}, headers=headers)
+    assert other.status_code == 409 and other.json()["code"] == "idempotency-key-reused"

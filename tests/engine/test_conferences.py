@@ -306,3 +306,23 @@ def test_passthru_digits_reach_the_app(api, creds, callbacks, phones):
     assert (dtmf["eventType"], dtmf["dtmfDigit"]) == ("dtmf", "5")
     assert api.get(member).json()["mute"] is False
     hang_up(api, call_a)
+
+
+def test_conference_mute_and_hold_apply_to_everyone(api, creds, callbacks, phones, tmp_path):
+    conference, _ = create_conference(api, creds, callbacks)
+    a, heard_a = recording_phone(tmp_path, phones, "a", "--tone", str(A))
+    b, heard_b = recording_phone(tmp_path, phones, "b", "--tone", str(B))
+    calls = [answered_call(api, creds, callbacks, p, conferenceId=last(conference)) for p in (a, b)]
+    for call in calls:
+        add_member(api, conference, call)
+    time.sleep(1.0)  # both hear each other
+    assert api.post(conference, json={"mute": True}).status_code == 200
+    assert api.get(conference).json()["mute"] is True
+    time.sleep(1.0)  # nobody is heard
+    assert api.post(conference, json={"mute": False, "hold": True}).status_code == 200
+    time.sleep(1.0)  # nobody hears
+    assert api.post(conference, json={"hold": False}).status_code == 200
+    time.sleep(1.0)  # both again
+    hang_up(api, *calls)
+    for samples, other in ((heard_by(a, heard_a), B), (heard_by(b, heard_b), A)):
+        assert 1.5 <= tone_seconds(samples, other) <= 2.6

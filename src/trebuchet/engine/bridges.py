@@ -25,6 +25,7 @@ from ..domain.ids import is_plausible_id, new_id
 from ..domain.user import User
 from ..store import bridges as bridge_store
 from ..store import calls as call_store
+from ..store.idempotency import IdempotentRequest, create_once
 from .control import MediaUnavailable
 
 if TYPE_CHECKING:
@@ -40,21 +41,32 @@ class BridgeService:
         self.calls = calls
         self._lock = asyncio.Lock()  # bridge membership changes one at a time (they read, then write)
 
-    async def create(self, user: User, change: BridgeChange, location_for: Callable[[str], str]) -> str:
+    async def create(
+        self,
+        user: User,
+        change: BridgeChange,
+        location_for: Callable[[str], str],
+        idem: IdempotentRequest | None = None,
+    ) -> str:
+        """A new bridge with its calls (once per Idempotency-Key: a retry gets the first bridge)."""
         bridge = Bridge(
             id=new_id("bridge"),
             user_id=user.id,
             created_time=utcnow(),
             bridge_audio=True if change.bridge_audio is None else change.bridge_audio,
         )
+
+        async def insert(conn: AsyncConnection) -> None:
+            await self._check_calls(conn, user, bridge.id, change.call_ids or [])
+            await bridge_store.insert_bridge(conn, bridge)
+            for call_id in change.call_ids or []:
+                await bridge_store.set_call_bridge(conn, call_id, bridge.id)
+
         async with self._lock:
-            async with self.calls.db.write() as conn:
-                await self._check_calls(conn, user, bridge.id, change.call_ids or [])
-                await bridge_store.insert_bridge(conn, bridge)
-                for call_id in change.call_ids or []:
-                    await bridge_store.set_call_bridge(conn, call_id, bridge.id)
-            await self._refresh_locked(bridge.id)
-        return location_for(bridge.id)
+            location = location_for(bridge.id)
+            location = await create_once(self.calls.db, user.id, idem, location, bridge.created_time, insert)
+            await self._refresh_locked(location.rsplit("/", 1)[-1])
+        return location
 
     async def get(self, user: User, bridge_id: str) -> Bridge:
         if not is_plausible_id(bridge_id):

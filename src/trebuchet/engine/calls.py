@@ -34,6 +34,7 @@ from ..store import phone_numbers as number_store
 from ..store import recordings as recording_store
 from ..store.call_events import record_call_event
 from ..store.database import Database
+from ..store.idempotency import IdempotentRequest
 from .audio import AudioService
 from .bridges import BridgeService
 from .conferences import ConferenceService
@@ -43,12 +44,6 @@ from .recordings import RecordingService
 from .transcriptions import TranscriptionService
 
 log = logging.getLogger("trebuchet.engine")
-
-
-@dataclass(frozen=True)
-class IdempotentRequest:
-    key: str
-    request_hash: str
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from ..media.mixer import JOIN_TONE, LEAVING_TONE, MixSource
 from ..store import calls as call_store
 from ..store import conferences as store
 from ..store.call_events import enqueue_callback
+from ..store.idempotency import IdempotentRequest, create_once
 from .control import MediaUnavailable
 
 if TYPE_CHECKING:
@@ -75,9 +76,24 @@ class ConferenceService:
         self._levels: dict[str, KeypadLevels] = {}  # by member id: keypad volume and gate steps
         self._reports: set[asyncio.Task[None]] = set()
 
+    async def close(self) -> None:
+        """At shutdown (members' calls already hung up): audio still playing to a conference ends, with
+        its `done` event written before the dispatcher stops."""
+        for conference_id in list(self._playing):
+            self.calls.signalling.close_mix(conference_id)
+        if self._reports:
+            await asyncio.gather(*self._reports, return_exceptions=True)
+
     # -- conferences --------------------------------------------------------------------------------------
 
-    async def create(self, user: User, change: ConferenceChange, location_for: Callable[[str], str]) -> str:
+    async def create(
+        self,
+        user: User,
+        change: ConferenceChange,
+        location_for: Callable[[str], str],
+        idem: IdempotentRequest | None = None,
+    ) -> str:
+        """A new conference and its `created` event (once per Idempotency-Key: a retry gets the first)."""
         assert change.from_ is not None
         conference = Conference(
             id=new_id("conference"), user_id=user.id, from_=change.from_, created_time=utcnow()
@@ -85,11 +101,16 @@ class ConferenceService:
         _apply_settings(conference, change)
         if change.profile is not None:
             conference.profile = change.profile
-        async with self.calls.db.write() as conn:
+
+        async def insert(conn: AsyncConnection) -> None:
             await store.insert_conference(conn, conference)
-            await self._event(conn, conference, conference_event(conference, self._base(user.id), utcnow()))
+            payload = conference_event(conference, self._base(user.id), conference.created_time)
+            await self._event(conn, conference, payload)
+
+        location = location_for(conference.id)
+        location = await create_once(self.calls.db, user.id, idem, location, conference.created_time, insert)
         self.calls.on_events()
-        return location_for(conference.id)
+        return location
 
     async def get(self, user: User, conference_id: str) -> Conference:
         if not is_plausible_id(conference_id):
@@ -123,6 +144,7 @@ class ConferenceService:
     ) -> str:
         call_id = change.call_id or ""
         if not is_plausible_id(call_id):
+            await self.get(user, conference_id)  # an unknown conference is the first thing missing
             raise _call_not_found(call_id)
         async with self.calls._locks.hold(call_id), self._lock:
             conference = await self.get(user, conference_id)

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..domain.clock import utcnow
 from ..domain.errors import ApiError
 from .tables import idempotency_keys
 
+if TYPE_CHECKING:
+    from .database import Database
+
 WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A request's `Idempotency-Key` and a hash of its path and body."""
+
+    key: str
+    request_hash: str
 
 
 @dataclass
@@ -68,3 +83,34 @@ async def remember(
             created_time=now,
         )
     )
+
+
+async def create_once(
+    db: Database,
+    user_id: str,
+    idem: IdempotentRequest | None,
+    location: str,
+    now: datetime,
+    insert: Callable[[AsyncConnection], Awaitable[None]],
+) -> str:
+    """Run `insert` in one write transaction and return the Location to answer with: this one, or the
+    one first answered under the same key."""
+    try:
+        async with db.write() as conn:
+            if idem is not None:
+                earlier = await recall(conn, user_id, idem.key, now)
+                if earlier is not None:
+                    return earlier.replayed_location(idem.key, idem.request_hash)
+            await insert(conn)
+            if idem is not None:
+                await remember(conn, user_id, idem.key, idem.request_hash, 201, location, now)
+    except IntegrityError:
+        if idem is None:
+            raise
+        # A concurrent request with the same key may have won the race: answer what it answered.
+        async with db.read() as conn:
+            earlier = await recall(conn, user_id, idem.key, utcnow())
+        if earlier is None:
+            raise
+        return earlier.replayed_location(idem.key, idem.request_hash)
+    return location

@@ -11,6 +11,7 @@ from ...domain.user import User
 from ...store import bridges as bridge_store
 from ..auth import current_user
 from ..common import json_response, public_base, read_json, user_base
+from ..creates import idempotent_request
 from ..paging import link_header, parse_page
 from ..schemas import ERROR_RESPONSES, AudioBody, BridgeBody, BridgeResource, CallResource, json_body
 
@@ -26,10 +27,11 @@ router = APIRouter(prefix="/v1/users/{userId}", tags=["bridges"])
     openapi_extra=json_body(BridgeBody),
 )
 async def create_bridge(request: Request, user: User = Depends(current_user)) -> Response:
-    change = parse_bridge(await read_json(request))
+    body = await read_json(request)
+    change = parse_bridge(body)
     base = user_base(request, user.id)
     location = await request.app.state.calls.bridges.create(
-        user, change, lambda bridge_id: f"{base}/bridges/{bridge_id}"
+        user, change, lambda bridge_id: f"{base}/bridges/{bridge_id}", idempotent_request(request, body)
     )
     return Response(status_code=201, headers={"Location": location})
 

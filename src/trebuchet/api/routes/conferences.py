@@ -16,6 +16,7 @@ from ...domain.conference import (
 from ...domain.user import User
 from ..auth import current_user
 from ..common import json_response, public_base, read_json, user_base
+from ..creates import idempotent_request
 from ..schemas import (
     ERROR_RESPONSES,
     AudioBody,
@@ -41,10 +42,14 @@ PLAYING = {200: {"description": "Playing"}, 503: ERROR_RESPONSES[403], **ERROR_R
     openapi_extra=json_body(CreateConferenceBody),
 )
 async def create_conference(request: Request, user: User = Depends(current_user)) -> Response:
-    change = parse_create_conference(await read_json(request))
+    body = await read_json(request)
+    change = parse_create_conference(body)
     base = user_base(request, user.id)
     location = await request.app.state.calls.conferences.create(
-        user, change, lambda conference_id: f"{base}/conferences/{conference_id}"
+        user,
+        change,
+        lambda conference_id: f"{base}/conferences/{conference_id}",
+        idempotent_request(request, body),
     )
     return Response(status_code=201, headers={"Location": location})
 
