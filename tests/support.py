@@ -341,3 +341,18 @@ class CallbackServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict:
+    """Catapult's error body (spec §10), naming the property when one is at fault."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"category", "code", "message", "details"}
+    assert body["code"] == code and body["message"]
+    names = {detail["name"]: detail["value"] for detail in body["details"]}
+    assert names["requestMethod"] == response.request.method
+    assert names["requestPath"].startswith("users/")
+    if field is not None:
+        assert names.get("property") == field, body
+    return body

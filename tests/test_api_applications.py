@@ -7,26 +7,11 @@ import time
 import httpx
 import pytest
 
-from .support import Credentials
+from .support import Credentials, assert_error
 from .test_api_calls import created_id, parse_links
 
 CALL_URL = "http://127.0.0.1:9/calls"
 MESSAGE_URL = "http://127.0.0.1:9/messages"
-
-
-def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict:
-    """Catapult's error body, as test_api_calls checks it, for DELETE as well as GET and POST."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"category", "code", "message", "details"}
-    assert body["code"] == code and body["message"]
-    names = {detail["name"]: detail["value"] for detail in body["details"]}
-    assert names["requestMethod"] == response.request.method
-    assert names["requestPath"].startswith("users/")
-    if field is not None:
-        assert names.get("property") == field, body
-    return body
 
 
 def apps_path(creds: Credentials) -> str:

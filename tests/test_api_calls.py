@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from .support import SEED_PARAMETERS, Credentials, ServerProcess
+from .support import SEED_PARAMETERS, Credentials, ServerProcess, assert_error
 
 FROM = "+19195551212"
 TO = "+19195550000"
@@ -26,21 +26,6 @@ def create(api: httpx.Client, creds: Credentials, **fields: object) -> httpx.Res
 def created_id(response: httpx.Response) -> str:
     assert response.status_code == 201, response.text
     return response.headers["location"].rsplit("/", 1)[1]
-
-
-def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"category", "code", "message", "details"}
-    assert body["code"] == code
-    assert body["message"]
-    names = {detail["name"]: detail["value"] for detail in body["details"]}
-    assert names["requestMethod"] in ("GET", "POST")
-    assert names["requestPath"].startswith("users/")
-    if field is not None:
-        assert names.get("property") == field, body
-    return body
 
 
 # -- create -------------------------------------------------------------------------------------------

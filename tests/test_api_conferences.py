@@ -16,7 +16,7 @@ import pytest
 
 from trebuchet.media.audio_files import encode_wav
 
-from .support import CallbackServer, Credentials
+from .support import CallbackServer, Credentials, assert_error
 from .test_api_calls import calls_path, created_id
 from .test_api_calls import create as create_call
 
@@ -25,21 +25,6 @@ NOWHERE_CONFERENCE = "conf-" + "a" * 24  # well-formed, never issued
 NOWHERE_CALL = "c-" + "b" * 24
 NOWHERE_MEMBER = "member-" + "c" * 24
 JUNK_IDS = ["%00", "conf-!!", "x" * 300, "conf-" + "a" * 65]
-
-
-def assert_error(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict:
-    """Catapult's error body (spec §10), naming the property when one is at fault."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"category", "code", "message", "details"}
-    assert body["code"] == code and body["message"]
-    names = {detail["name"]: detail["value"] for detail in body["details"]}
-    assert names["requestMethod"] == response.request.method
-    assert names["requestPath"].startswith("users/")
-    if field is not None:
-        assert names.get("property") == field, body
-    return body
 
 
 def conferences_path(creds: Credentials) -> str:

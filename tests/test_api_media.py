@@ -25,8 +25,7 @@ from trebuchet.domain.media import MAX_MEDIA_BYTES, media_name_problem, parse_de
 from trebuchet.domain.user import User
 from trebuchet.store.media import media_path
 
-from .support import Credentials, ServerProcess
-from .test_api_applications import assert_error
+from .support import Credentials, ServerProcess, assert_error
 from .test_api_calls import parse_links
 
 ALL_BYTES = bytes(range(256)) * 64 + os.urandom(4096)

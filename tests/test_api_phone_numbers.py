@@ -9,8 +9,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from .support import Credentials
-from .test_api_applications import apps_path, assert_error, create_app
+from .support import Credentials, assert_error
+from .test_api_applications import apps_path, create_app
 from .test_api_calls import created_id, parse_links
 
 # Numbers are unique across the server and the server lives for the session: hand out fresh ones.

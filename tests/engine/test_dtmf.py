@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ..support import free_port
-from ..test_api_calls import assert_error
+from ..support import assert_error, free_port
 from .support import (
     SIPP_SCENARIOS,
     Phone,

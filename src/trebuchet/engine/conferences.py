@@ -47,7 +47,7 @@ from ..media.audio_files import VOLUME_GAINS, FilePlayer
 from ..media.mixer import JOIN_TONE, LEAVING_TONE, MixSource
 from ..store import calls as call_store
 from ..store import conferences as store
-from ..store.call_events import enqueue_callback
+from ..store.call_events import enqueue_for
 from ..store.idempotency import IdempotentRequest, create_once
 from .control import MediaUnavailable
 
@@ -425,18 +425,8 @@ class ConferenceService:
             self.calls.signalling.play_to_mix(conference_id, FilePlayer(samples), lambda: None)
 
     async def _event(self, conn: AsyncConnection, conference: Conference, payload: dict[str, Any]) -> None:
-        if conference.callback_url:
-            await enqueue_callback(
-                conn,
-                user_id=conference.user_id,
-                stream=conference.id,
-                payload=payload,
-                url=conference.callback_url,
-                fallback_url=conference.fallback_url,
-                method=conference.callback_http_method,
-                timeout_ms=conference.callback_timeout,
-                at=utcnow(),
-            )
+        """Conference events go to its own callback, in order: its outbox stream is its id."""
+        await enqueue_for(conn, conference, conference.id, payload, utcnow())
 
     def _base(self, user_id: str) -> str:
         return self.calls.user_base(user_id)

@@ -7,7 +7,7 @@ impossible to send for a change that was rolled back (transactional outbox).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,6 +60,34 @@ async def enqueue_callback(
     return event_id
 
 
+class CallbackOwner(Protocol):
+    """What owns callbacks (a call, a conference): where its events go, and how."""
+
+    user_id: str
+    callback_url: str | None
+    fallback_url: str | None
+    callback_http_method: str
+    callback_timeout: int
+
+
+async def enqueue_for(
+    conn: AsyncConnection, owner: CallbackOwner, stream: str, payload: dict[str, Any], at: datetime
+) -> None:
+    """Queue `payload` to the owner's callbackUrl, if it has one (in the owner's stream's order)."""
+    if owner.callback_url:
+        await enqueue_callback(
+            conn,
+            user_id=owner.user_id,
+            stream=stream,
+            payload=payload,
+            url=owner.callback_url,
+            fallback_url=owner.fallback_url,
+            method=owner.callback_http_method,
+            timeout_ms=owner.callback_timeout,
+            at=at,
+        )
+
+
 async def record_call_event(
     conn: AsyncConnection,
     call: Call,
@@ -70,18 +98,8 @@ async def record_call_event(
 ) -> None:
     """The timeline entry for `name`, and its callback when there is a payload and a callbackUrl."""
     await add_timeline(conn, call.id, name, at, data)
-    if payload is not None and call.callback_url:
-        await enqueue_callback(
-            conn,
-            user_id=call.user_id,
-            stream=call.id,
-            payload=payload,
-            url=call.callback_url,
-            fallback_url=call.fallback_url,
-            method=call.callback_http_method,
-            timeout_ms=call.callback_timeout,
-            at=at,
-        )
+    if payload is not None:
+        await enqueue_for(conn, call, call.id, payload, at)
 
 
 async def list_timeline(conn: AsyncConnection, call_id: str) -> list[sa.Row]:
