@@ -35,8 +35,10 @@ def create_conference(
     return response.headers["location"], path
 
 
-def add_member(api: httpx.Client, conference: str, call: str, **fields: Any) -> str:
-    response = api.post(f"{conference}/members", json={"callId": last(call), **fields})
+def add_member(
+    api: httpx.Client, conference: str, call: str, headers: dict[str, str] | None = None, **fields: Any
+) -> str:
+    response = api.post(f"{conference}/members", json={"callId": last(call), **fields}, headers=headers)
     assert response.status_code == 201, response.text
     assert response.headers["location"].startswith(f"{conference}/members/member-")
     return response.headers["location"]
@@ -246,7 +248,9 @@ def test_member_refusals_on_live_calls(api, creds, callbacks, phones):
     assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "invalid-call-conference-id"
     plain = api.post(f"{conference}/members", json={"callId": last(call_b)})
     assert plain.status_code == 403 and plain.json()["code"] == "invalid-call-conference-id"
-    member = add_member(api, conference, call_a)
+    key = {"Idempotency-Key": unique("member-key")}
+    member = add_member(api, conference, call_a, headers=key)
+    assert add_member(api, conference, call_a, headers=key) == member  # a retry: the same member
     twice = api.post(f"{conference}/members", json={"callId": last(call_a)})
     assert twice.status_code == 409 and twice.json()["code"] == "conference-member-update-conflict"
     assert api.post(member, json={"state": "completed"}).status_code == 200

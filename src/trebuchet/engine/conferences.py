@@ -47,6 +47,7 @@ from ..media.audio_files import VOLUME_GAINS, FilePlayer
 from ..media.mixer import JOIN_TONE, LEAVING_TONE, MixSource
 from ..store import calls as call_store
 from ..store import conferences as store
+from ..store import idempotency
 from ..store.call_events import enqueue_for
 from ..store.idempotency import IdempotentRequest, create_once
 from .control import MediaUnavailable
@@ -140,14 +141,25 @@ class ConferenceService:
     # -- members ------------------------------------------------------------------------------------------
 
     async def add_member(
-        self, user: User, conference_id: str, change: MemberChange, location_for: Callable[[str], str]
+        self,
+        user: User,
+        conference_id: str,
+        change: MemberChange,
+        location_for: Callable[[str], str],
+        idem: IdempotentRequest | None = None,
     ) -> str:
+        """The call joins (once per Idempotency-Key: a retry gets the first member's Location)."""
         call_id = change.call_id or ""
         if not is_plausible_id(call_id):
             await self.get(user, conference_id)  # an unknown conference is the first thing missing
             raise _call_not_found(call_id)
         async with self.calls._locks.hold(call_id), self._lock:
             conference = await self.get(user, conference_id)
+            if idem is not None:  # before the checks: the first answer made the call a member
+                async with self.calls.db.read() as conn:
+                    earlier = await idempotency.recall(conn, user.id, idem.key, utcnow())
+                if earlier is not None:
+                    return earlier.replayed_location(idem.key, idem.request_hash)
             if conference.state == "completed":
                 raise invalid_state(conference)
             async with self.calls.db.read() as conn:
@@ -190,20 +202,27 @@ class ConferenceService:
             except MediaUnavailable as why:
                 raise ApiError(503, "call-unavailable", f"The call {call_id} cannot join: {why}") from None
             conference.state, conference.active_members = "active", conference.active_members + 1
+
+            async def insert(conn: AsyncConnection) -> None:
+                await store.insert_member(conn, member)
+                await store.save_conference(conn, conference)
+                await self._event(
+                    conn, conference, member_event(conference, member, self._base(user.id), now)
+                )
+
+            ours = location_for(member.id)
             try:
-                async with self.calls.db.write() as conn:
-                    await store.insert_member(conn, member)
-                    await store.save_conference(conn, conference)
-                    await self._event(
-                        conn, conference, member_event(conference, member, self._base(user.id), now)
-                    )
+                location = await create_once(self.calls.db, user.id, idem, ours, now, insert)
             except BaseException:
                 self.calls.signalling.unmix_call(conference.id, call_id)
                 raise
+            if location != ours:  # another process answered the same key first: its member stands
+                self.calls.signalling.unmix_call(conference.id, call_id)
+                return location
             if member.join_tone:
                 self._tone(conference.id, JOIN_TONE)
         self.calls.on_events()
-        return location_for(member.id)
+        return location
 
     async def get_member(self, user: User, conference_id: str, member_id: str) -> Member:
         await self.get(user, conference_id)

@@ -104,10 +104,15 @@ async def conference_audio(
     openapi_extra=json_body(MemberBody),
 )
 async def add_member(request: Request, conferenceId: str, user: User = Depends(current_user)) -> Response:
-    change = parse_add_member(await read_json(request))
+    body = await read_json(request)
+    change = parse_add_member(body)
     base = user_base(request, user.id)
     location = await request.app.state.calls.conferences.add_member(
-        user, conferenceId, change, lambda member_id: f"{base}/conferences/{conferenceId}/members/{member_id}"
+        user,
+        conferenceId,
+        change,
+        lambda member_id: f"{base}/conferences/{conferenceId}/members/{member_id}",
+        idempotent_request(request, body),
     )
     return Response(status_code=201, headers={"Location": location})
 
