@@ -154,6 +154,15 @@ def test_only_inbound_calls_can_be_answered_or_rejected_by_the_api():
     assert next_state("out", "active", Input.TRANSFER) == CallState.TRANSFERRING
 
 
+@pytest.mark.parametrize("direction", ["in", "out"])
+def test_a_transfer_ends_back_in_active_whether_the_target_answered_or_not(direction):
+    for result in (Input.TRANSFERRED, Input.TRANSFER_FAILED):
+        assert next_state(direction, "transferring", result) == CallState.ACTIVE
+        with pytest.raises(InvalidTransition):
+            next_state(direction, "active", result)  # a late report about an earlier transfer changes nothing
+    assert next_state(direction, "transferring", Input.REMOTE_HANGUP) == CallState.COMPLETED
+
+
 def test_sip_status_to_cause_table():
     assert causes.cause_for_sip_status(486) == "USER_BUSY"
     assert causes.cause_for_sip_status(600) == "USER_BUSY"

@@ -258,6 +258,7 @@ def bridge(api: httpx.Client, creds: Credentials, **body: object) -> str:
 
 def hang_up(api: httpx.Client, *urls: str) -> None:
     for url in urls:
-        assert api.post(url, json={"state": "completed"}).status_code == 200
+        response = api.post(url, json={"state": "completed"})
+        assert response.status_code == 200, response.text
     for url in urls:
         wait_state(api, url, "completed")

@@ -100,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
             ended = await service.close_calls(await service.live_call_ids(), causes.SYSTEM_SHUTDOWN)
             if ended:
                 log.info("hung up %d live call(s) at shutdown", ended)
+            await service.transfers.close()
             await service.conferences.close()
             await engine.stop()
             await service.audio.close()

@@ -12,6 +12,8 @@ that state; the API turns that into 403 `call-invalid-state`. A few inputs are l
 (hanging up a call that has already ended): those map to the same state and `is_noop` says so, which
 lets the caller answer success quietly and emit no second `hangup` (one terminal event per call).
 
+A transfer is `transferring` only while its target rings (and hears the whisper): the target answering
+(`transferred`) or failing (`transfer_failed`) both give the call back as `active`, bridged or alone.
 `rejected` and `completed` are terminal: no input leaves them. The table is data, so tests walk it
 exhaustively and the engine never needs its own `if state == ...` ladders.
 """
@@ -41,7 +43,8 @@ class Input(StrEnum):
     TIMED_OUT = "timed_out"  # callTimeout passed while ringing
     REMOTE_HANGUP = "remote_hangup"  # far end sent BYE or CANCEL
     SHUTDOWN = "shutdown"  # server stopping or recovering after a crash
-    TRANSFERRED = "transferred"  # the transfer leg took over this call
+    TRANSFERRED = "transferred"  # the transfer leg answered: the call is bridged with it
+    TRANSFER_FAILED = "transfer_failed"  # the transfer leg ended unanswered: the call goes on alone
 
 
 TERMINAL = frozenset({CallState.REJECTED, CallState.COMPLETED})
@@ -65,14 +68,14 @@ TRANSITIONS: dict[str, dict[CallState, dict[Input, CallState]]] = {
     "out": {
         S.STARTED: {**_ENDINGS, I.ANSWERED: S.ACTIVE, I.TIMED_OUT: S.COMPLETED},
         S.ACTIVE: {**_ENDINGS, I.TRANSFER: S.TRANSFERRING},
-        S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.COMPLETED},
+        S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.ACTIVE, I.TRANSFER_FAILED: S.ACTIVE},
         S.COMPLETED: _stays(S.COMPLETED),
         S.REJECTED: _stays(S.REJECTED),
     },
     "in": {
         S.STARTED: {**_ENDINGS, I.ANSWER: S.ACTIVE, I.ANSWERED: S.ACTIVE, I.REJECT: S.REJECTED},
         S.ACTIVE: {**_ENDINGS, I.TRANSFER: S.TRANSFERRING},
-        S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.COMPLETED},
+        S.TRANSFERRING: {**_ENDINGS, I.TRANSFERRED: S.ACTIVE, I.TRANSFER_FAILED: S.ACTIVE},
         S.COMPLETED: _stays(S.COMPLETED),
         S.REJECTED: _stays(S.REJECTED),
     },

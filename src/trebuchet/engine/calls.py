@@ -38,10 +38,11 @@ from ..store.idempotency import IdempotentRequest
 from .audio import AudioService
 from .bridges import BridgeService
 from .conferences import ConferenceService
-from .control import MediaUnavailable, NoSignalling, Outcome, Signalling, TransferUnavailable
+from .control import MediaUnavailable, NoSignalling, Outcome, Signalling
 from .gathers import GatherService
 from .recordings import RecordingService
 from .transcriptions import TranscriptionService
+from .transfers import TransferService
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -112,6 +113,7 @@ class CallService:
         self.audio = AudioService(self, data_dir)
         self.bridges = BridgeService(self)
         self.conferences = ConferenceService(self)
+        self.transfers = TransferService(self)
 
     def user_base(self, user_id: str) -> str:
         return f"{self.public_url}/v1/users/{user_id}"
@@ -124,7 +126,10 @@ class CallService:
         spec: CreateCall,
         location_for: Callable[[str], str],
         idem: IdempotentRequest | None = None,
+        on_created: Callable[[str], None] | None = None,
     ) -> Created:
+        """Write the call, then dial it; `on_created(call_id)` runs in between (a transfer's leg is known
+        before anything can happen to it)."""
         call = Call(
             id=new_id("call"),
             user_id=user.id,
@@ -171,6 +176,8 @@ class CallService:
                 raise
             return self._replay(earlier, idem)
         CALLS_CREATED.inc()
+        if on_created is not None:
+            on_created(call.id)
         async with self._locks.hold(call.id):
             outcome = await self.signalling.dial(call)
             if outcome is not None:
@@ -244,8 +251,9 @@ class CallService:
 
     # -- commands from the API --------------------------------------------------------------------------
 
-    async def update(self, user: User, call_id: str, update: UpdateCall) -> Call:
-        """Apply `POST /calls/{id}`: settings first, then the requested state through the signalling layer."""
+    async def update(self, user: User, call_id: str, update: UpdateCall) -> str | None:
+        """Apply `POST /calls/{id}`: settings first, then the requested state through the signalling layer.
+        A transfer answers the URL of its new call leg (None otherwise)."""
         async with self._locks.hold(call_id):
             call = await self.get(user, call_id)
             command = REQUESTED_STATE_INPUT.get(update.state) if update.state else None
@@ -287,23 +295,27 @@ class CallService:
                     else:
                         self.recordings.stop(call)
             if command is None or is_noop(call.state):
-                return call
-            outcome = await self._signal(call, command, update)
+                return None
+            if command is Input.TRANSFER:
+                whisper = await self.transfers.whisper(user, update)
+                await self._apply_locked(call_id, Outcome(Input.TRANSFER))
+                try:
+                    return await self.transfers.start(user, call, update, whisper)
+                except BaseException:
+                    await self._apply_locked(call_id, Outcome(Input.TRANSFER_FAILED))
+                    raise
+            outcome = await self._signal(call, command)
             if outcome is not None:
-                call = await self._apply_locked(call_id, outcome) or call
-            return call
+                await self._apply_locked(call_id, outcome)
+            return None
 
-    async def _signal(self, call: Call, command: Input, update: UpdateCall) -> Outcome | None:
+    async def _signal(self, call: Call, command: Input) -> Outcome | None:
         if command is Input.HANGUP:
             return await self.signalling.hangup(call)
         if command is Input.ANSWER:
             return await self.signalling.answer(call)
-        if command is Input.REJECT:
-            return await self.signalling.reject(call)
-        try:
-            return await self.signalling.transfer(call, update)
-        except TransferUnavailable as exc:
-            raise ApiError(503, "call-transfer-error", str(exc)) from None
+        assert command is Input.REJECT
+        return await self.signalling.reject(call)
 
     async def send_dtmf(self, user: User, call_id: str, digits: str) -> None:
         """`POST /calls/{id}/dtmf`: RFC 4733 digits into an active call, in order with other commands."""
@@ -381,9 +393,15 @@ class CallService:
         answered = outcome.input is Input.ANSWERED or outcome.input is Input.ANSWER
         if answered and new_state == "active" and call.recording_enabled:
             await self.recordings.start(call)
-        if call.bridge_id is not None and (answered or new_state in ("completed", "rejected")):
+        ended = new_state in ("completed", "rejected")
+        transferred = outcome.input is Input.TRANSFERRED
+        if call.bridge_id is not None and (answered or ended or transferred):
             await self.bridges.refresh(call.bridge_id)  # join the bridge on answer, leave it on hang-up
-        if call.conference_id is not None and new_state in ("completed", "rejected"):
+        if answered:
+            self.transfers.answered(call.id)
+        if ended:
+            self.transfers.ended(call.id)
+        if call.conference_id is not None and ended:
             await self.conferences.call_ended(call.id)  # a member whose call ends leaves the conference
         return call
 
@@ -392,6 +410,17 @@ class CallService:
     async def live_call_ids(self) -> list[str]:
         async with self.db.read() as conn:
             return await call_store.live_call_ids(conn, self.node)
+
+    async def hang_up_quietly(self, call_id: str) -> None:
+        """Hang up a call the service itself ends (a transfer leg whose call is gone), if still live."""
+        async with self._locks.hold(call_id):
+            async with self.db.read() as conn:
+                call = await call_store.get_call(conn, call_id)
+            if call is None or is_noop(call.state):
+                return
+            outcome = await self.signalling.hangup(call)
+            if outcome is not None:
+                await self._apply_locked(call_id, outcome)
 
     async def close_calls(self, live: list[str], cause: str) -> int:
         """End each of these calls that is still live (after a crash, or at shutdown) with `cause`."""

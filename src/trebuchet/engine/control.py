@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..domain import causes
-from ..domain.call import Call, UpdateCall
+from ..domain.call import Call
 from ..domain.call_state import Input
 from ..domain.gather import GatherRules
 from ..media.audio_files import FilePlayer
@@ -38,8 +38,6 @@ class Signalling(Protocol):
     async def answer(self, call: Call) -> Outcome | None: ...
 
     async def reject(self, call: Call) -> Outcome | None: ...
-
-    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None: ...
 
     def send_dtmf(self, call: Call, digits: str) -> None: ...
 
@@ -72,10 +70,6 @@ class Signalling(Protocol):
     def stop_gather(self, call: Call, gather_id: str) -> bool: ...
 
 
-class TransferUnavailable(Exception):
-    """The signalling layer cannot transfer calls."""
-
-
 class MediaUnavailable(Exception):
     """The call has no media path that can do this (not answered here, no telephone-event)."""
 
@@ -98,9 +92,6 @@ class NoSignalling:
 
     async def reject(self, call: Call) -> Outcome | None:
         return Outcome(Input.REJECT, causes.CALL_REJECTED)
-
-    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
-        raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
 
     def send_dtmf(self, call: Call, digits: str) -> None:
         raise MediaUnavailable("no media without the SIP engine")

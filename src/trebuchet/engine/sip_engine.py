@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..domain import causes
 from ..domain.addresses import is_e164
-from ..domain.call import Call, UpdateCall
+from ..domain.call import Call
 from ..domain.call_state import Input
 from ..domain.clock import utcnow
 from ..domain.errors import ApiError
@@ -42,7 +42,7 @@ from ..store import applications as application_store
 from ..store import phone_numbers as number_store
 from ..store.user_errors import record_error
 from .calls import CallService
-from .control import MediaUnavailable, Outcome, TransferUnavailable
+from .control import MediaUnavailable, Outcome
 from .controller import INBOUND_RING_LIMIT, CallController
 from .routing import NoRoute, RoutingPolicy
 
@@ -199,9 +199,6 @@ class SipEngine:
         if controller is None:
             return Outcome(Input.REJECT, causes.CALL_REJECTED)
         return controller.reject()
-
-    async def transfer(self, call: Call, update: UpdateCall) -> Outcome | None:
-        raise TransferUnavailable(f"Call {call.id} could not be transferred to {update.transfer_to}")
 
     def start_gather(self, call: Call, gather_id: str, rules: GatherRules) -> None:
         self._carrying(call).start_gather(gather_id, rules)

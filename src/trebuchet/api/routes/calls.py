@@ -135,6 +135,7 @@ async def get_call(request: Request, callId: str, user: User = Depends(current_u
     response_class=Response,
     responses={
         200: {"description": "Done"},
+        201: {"description": "Transferring; the Location header is the new call leg"},
         409: ERROR_RESPONSES[403],
         503: ERROR_RESPONSES[403],
         **ERROR_RESPONSES,
@@ -143,7 +144,9 @@ async def get_call(request: Request, callId: str, user: User = Depends(current_u
 )
 async def update_call(request: Request, callId: str, user: User = Depends(current_user)) -> Response:
     update = parse_update_call(await read_json(request))
-    await request.app.state.calls.update(user, callId, update)
+    leg = await request.app.state.calls.update(user, callId, update)
+    if leg is not None:  # a transfer: the clients read the new call leg's id from the Location
+        return Response(status_code=201, headers={"Location": leg})
     return Response(status_code=200)
 
 
