@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from trebuchet.media.wav import read_wav
 
@@ -105,3 +106,20 @@ def test_transfer_refusals(api, creds, callbacks, phones):
     hang_up(api, call_a)
     ended = api.post(call_a, json={"state": "transferring", "transferTo": a.uri()})
     assert ended.status_code == 403 and ended.json()["code"] == "call-invalid-state"
+
+
+def test_the_python_sdk_transfers_and_gets_the_new_call_id(live, api, creds, callbacks, phones):
+    bandwidth = pytest.importorskip("bandwidth", reason="bandwidth_sdk is a dev dependency")
+    voice = bandwidth.client("voice", creds.user_id, creds.token, creds.secret, api_endpoint=live.base_url)
+    a, b = Phone("--count", "1"), Phone("--count", "1")
+    phones.extend([a, b])
+    call_a = answered_call(api, creds, callbacks, a)
+    whisper = voice.build_sentence(sentence="Transferring you now", gender="female", loop_enabled=True)
+    leg_id = voice.transfer_call(call_a.rsplit("/", 1)[1], b.uri(), whisper_audio=whisper)
+    assert leg_id.startswith("c-")
+    leg = f"{call_a.rsplit('/', 1)[0]}/{leg_id}"
+    wait_state(api, leg, "active")
+    wait_state(api, call_a, "active")  # once the whisper has played (one pass, though it asked to loop)
+    assert voice.get_call(leg_id)["bridge_id"] == api.get(call_a).json()["bridgeId"]
+    hang_up(api, call_a)
+    wait_state(api, leg, "completed")
