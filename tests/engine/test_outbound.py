@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..support import ServerProcess, free_port
+from ..support import ServerProcess, assert_error, free_port
 from .support import (
     SIPP_SCENARIOS,
     Phone,
@@ -276,6 +276,29 @@ def test_enforced_caller_id_needs_one_of_the_users_numbers(fresh_server: ServerP
         allowed = api.post(calls_url(creds), json={"from": FROM, "to": "+19195550000"})
         assert allowed.status_code == 201
         assert api.post(allowed.headers["location"], json={"state": "completed"}).status_code == 200
+        assert_nothing_left(api)
+
+
+def test_enforced_caller_id_limits_a_transfers_caller_id(fresh_server: ServerProcess, callbacks, phones):
+    fresh_server.env["TREBUCHET_ENFORCE_CALLER_ID"] = "true"
+    a, b = Phone("--count", "1"), Phone("--count", "1")
+    phones.extend([a, b])
+    server = fresh_server.start()
+    creds = server.first_user()
+    with server.client(creds) as api:
+        assert api.post(f"/v1/users/{creds.user_id}/phoneNumbers", json={"number": FROM}).status_code == 201
+        path = unique("/ok")
+        url = dial(api, creds, a.uri(), callbackUrl=callbacks.url(path))
+        assert event_types(callbacks, path, 1) == ["answer"]
+        body = {"state": "transferring", "transferTo": b.uri(), "transferCallerId": "+19995550000"}
+        refused = api.post(url, json=body)
+        assert_error(refused, 400, "validation-error", "transferCallerId")
+        assert api.get(url).json()["state"] == "active"  # nothing rang
+        allowed = api.post(url, json={**body, "transferCallerId": FROM})  # the call's own number
+        assert allowed.status_code == 201, allowed.text
+        wait_state(api, allowed.headers["location"], "active")
+        assert api.post(url, json={"state": "completed"}).status_code == 200
+        wait_state(api, allowed.headers["location"], "completed")
         assert_nothing_left(api)
 
 

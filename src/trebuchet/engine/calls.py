@@ -127,9 +127,11 @@ class CallService:
         location_for: Callable[[str], str],
         idem: IdempotentRequest | None = None,
         on_created: Callable[[str], None] | None = None,
+        caller_checked: bool = False,
     ) -> Created:
         """Write the call, then dial it; `on_created(call_id)` runs in between (a transfer's leg is known
-        before anything can happen to it)."""
+        before anything can happen to it). `caller_checked`: the caller already vetted `from` (a
+        transfer may use the transferred caller's number, which is not the user's)."""
         call = Call(
             id=new_id("call"),
             user_id=user.id,
@@ -159,7 +161,7 @@ class CallService:
                     earlier = await idempotency.recall(conn, user.id, idem.key, call.start_time)
                     if earlier is not None:
                         return self._replay(earlier, idem)
-                await self._check_references(conn, user, spec)
+                await self._check_references(conn, user, spec, caller_checked)
                 await call_store.insert_call(conn, call)
                 await record_call_event(conn, call, "create", call.start_time, None)
                 if idem is not None:
@@ -189,8 +191,14 @@ class CallService:
         location = earlier.replayed_location(idem.key, idem.request_hash)
         return Created(location.rsplit("/", 1)[-1], location)
 
-    async def _check_references(self, conn: AsyncConnection, user: User, spec: CreateCall) -> None:
-        if self.enforce_caller_id and not await number_store.user_owns_number(conn, user.id, spec.from_):
+    async def _check_references(
+        self, conn: AsyncConnection, user: User, spec: CreateCall, caller_checked: bool = False
+    ) -> None:
+        if (
+            self.enforce_caller_id
+            and not caller_checked
+            and not await number_store.user_owns_number(conn, user.id, spec.from_)
+        ):
             raise ApiError(
                 401,
                 "number-access-denied",
@@ -297,7 +305,7 @@ class CallService:
             if command is None or is_noop(call.state):
                 return None
             if command is Input.TRANSFER:
-                whisper = await self.transfers.whisper(user, update)
+                whisper = await self.transfers.prepare(user, call, update)
                 await self._apply_locked(call_id, Outcome(Input.TRANSFER))
                 try:
                     return await self.transfers.start(user, call, update, whisper)

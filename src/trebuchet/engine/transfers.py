@@ -26,6 +26,7 @@ from ..domain.call_state import Input
 from ..domain.errors import ApiError
 from ..domain.user import User
 from ..media import SAMPLE_RATE
+from ..store import phone_numbers as number_store
 from .control import Outcome
 
 if TYPE_CHECKING:
@@ -59,8 +60,10 @@ class TransferService:
         self._origins: dict[str, str] = {}  # origin call id -> its leg's id
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def whisper(self, user: User, update: UpdateCall) -> Whisper | None:
-        """The whisper, loaded before anything changes: what cannot be had is refused, nothing rings."""
+    async def prepare(self, user: User, call: Call, update: UpdateCall) -> Whisper | None:
+        """Checks and the whisper, loaded before anything changes: what cannot be had is refused and
+        nothing rings."""
+        await self._check_caller(user, call, update.transfer_caller_id)
         if update.whisper_audio is None:
             return None
         request = replace(parse_audio(update.whisper_audio, "call"), loop=False)  # one pass, then connect
@@ -98,6 +101,21 @@ class TransferService:
             user, spec, lambda call_id: call_uri(base, call_id), on_created=remember
         )
         return created.location
+
+    async def _check_caller(self, user: User, call: Call, caller: str | None) -> None:
+        """With TREBUCHET_ENFORCE_CALLER_ID, the spec's rule: `private`, the call's own numbers (an inbound
+        caller's `from`, the number it called), or one of the user's numbers."""
+        if not self.calls.enforce_caller_id or caller in (None, "private", call.from_, call.to):
+            return
+        async with self.calls.db.read() as conn:
+            owned = await number_store.user_owns_number(conn, user.id, caller)
+        if not owned:
+            raise ApiError(
+                400,
+                "validation-error",
+                f"The callerId {caller} is not allowed. It must be `private` or a phone number owned by user",
+                field="transferCallerId",
+            )
 
     async def _bridge_for(self, user: User, call: Call) -> str:
         """A new bridge holding the call (taken out of the bridge it was in); the leg joins it on answer."""
