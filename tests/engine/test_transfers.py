@@ -13,6 +13,7 @@ import pytest
 from trebuchet.media.wav import read_wav
 
 from .support import Phone, answered_call, events_of, hang_up, tone_seconds, unique, wait_state
+from .test_inbound import caller, number_with_app
 
 CALLER_ID = "+19195550100"
 
@@ -123,3 +124,28 @@ def test_the_python_sdk_transfers_and_gets_the_new_call_id(live, api, creds, cal
     assert voice.get_call(leg_id)["bridge_id"] == api.get(call_a).json()["bridgeId"]
     hang_up(api, call_a)
     wait_state(api, leg, "completed")
+
+
+def test_an_inbound_calls_diversion_is_reported_and_stacked_on_transfer(live, api, creds, callbacks, phones):
+    path = unique("/diverted")
+    number = number_with_app(api, creds, callbacks, path)
+    diverted = "<sip:+15551230000@127.0.0.1>;reason=user-busy;counter=2;x-site=east"
+    a = caller(live, number, "--header", f"Diversion: {diverted}")
+    b = Phone("--count", "1")
+    phones.extend([a, b])
+    incoming, answer = events_of(callbacks, path, 2)
+    expected = {
+        "origTo": "+15551230000",
+        "reason": "user-busy",
+        "screen": "no",
+        "privacy": "off",
+        "counter": 2,
+        "x-site": "east",
+    }
+    assert incoming["diversion"] == expected and answer["diversion"] == expected
+    call_a = f"/v1/users/{creds.user_id}/calls/{incoming['callId']}"
+    body = {"diversionTreatment": "stack", "diversionReason": "unconditional"}
+    assert transfer(api, call_a, b, **body).status_code == 201
+    lines = b.wait_for("incoming")["diversion"]  # one header line, newest first
+    assert ", ".join(lines) == f"<sip:{number}@127.0.0.1>;reason=unconditional;counter=1, {diverted}"
+    hang_up(api, call_a)

@@ -60,10 +60,12 @@ class UpdateCallBody(BaseModel):
     recordingEnabled: BoolIn = None
     recordingFileFormat: str | None = None
     recordingMaxDuration: IntIn = None
-    transferTo: str | None = None
-    transferCallerId: str | None = None
-    whisperAudio: dict[str, Any] | None = None
-    callbackUrl: str | None = None
+    transferTo: str | None = Field(None, description="Transfer: E.164 number or sip: URI to ring")
+    transferCallerId: str | None = Field(None, description="Transfer: private, or the number to call from")
+    whisperAudio: dict[str, Any] | None = Field(None, description="Transfer: audio the target hears first")
+    callbackUrl: str | None = Field(None, description="Transfer: where the new leg's events go")
+    diversionTreatment: str | None = Field(None, description="Transfer: none (default), propagate or stack")
+    diversionReason: str | None = Field(None, description="Transfer with stack: the Diversion reason")
 
 
 class AudioBody(BaseModel):

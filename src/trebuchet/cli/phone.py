@@ -116,6 +116,7 @@ class Phone:
             **{"from": str(call.invite.from_.uri) if call.invite.from_ else None},
             to=str(call.invite.uri),
             headers=headers,
+            diversion=call.invite.headers.get_all("Diversion"),
         )
         asyncio.get_running_loop().create_task(self._take(call))
 

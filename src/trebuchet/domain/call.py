@@ -10,6 +10,7 @@ from typing import Any
 from . import addresses
 from .clock import iso
 from .coerce import as_bool, as_enum, as_int, as_int_in_range, as_str, present, require_object
+from .diversion import REASONS, TREATMENTS
 from .errors import ApiError, missing_property, validation_error
 
 CALL_TIMEOUT_DEFAULT, CALL_TIMEOUT_MAX = 60, 300
@@ -54,6 +55,9 @@ class Call:
     transfer_caller_id: str | None = None
     node: str | None = None  # the server process that carries the call's SIP and RTP (never shown)
     dialog: dict[str, Any] | None = None  # the answered call's SIP dialog, to end it after a crash
+    diversion: list[dict[str, Any]] | None = (
+        None  # inbound Diversion headers (domain.diversion), newest first
+    )
 
     @property
     def chargeable_duration(self) -> int | None:
@@ -214,6 +218,8 @@ class UpdateCall:
     transfer_caller_id: str | None = None
     callback_url: str | None = None
     whisper_audio: dict[str, Any] | None = None
+    diversion_treatment: str | None = None  # none, propagate, stack (transfers of inbound calls)
+    diversion_reason: str | None = None  # with stack: the new Diversion's reason
 
     def is_empty(self) -> bool:
         return all(value is None for value in vars(self).values())
@@ -254,6 +260,10 @@ def parse_update_call(raw: Any) -> UpdateCall:
         if not isinstance(body["whisperAudio"], dict):
             raise validation_error("whisperAudio", "must be an audio object")
         update.whisper_audio = body["whisperAudio"]
+    if present(body, "diversionTreatment"):
+        update.diversion_treatment = as_enum(body["diversionTreatment"], "diversionTreatment", TREATMENTS)
+    if present(body, "diversionReason"):
+        update.diversion_reason = as_enum(body["diversionReason"], "diversionReason", REASONS)
     if update.state == "transferring" and update.transfer_to is None:
         raise missing_property("transferTo")
     return update

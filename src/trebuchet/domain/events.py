@@ -7,6 +7,7 @@ from typing import Any
 
 from .call import Call, call_uri
 from .clock import iso
+from .diversion import diversion_object
 from .recording import Recording
 from .transcription import EVENT_TEXT_MAX, Transcription, text_url, transcription_uri
 
@@ -34,7 +35,9 @@ def hangup_event(call: Call, user_base: str, at: datetime, cause: str) -> dict[s
 
 
 def answer_event(call: Call, user_base: str, at: datetime) -> dict[str, Any]:
-    return call_event("answer", call, user_base, at, callState="active")
+    return call_event(
+        "answer", call, user_base, at, callState="active", diversion=diversion_object(call.diversion)
+    )
 
 
 def dtmf_event(call: Call, user_base: str, at: datetime, digit: str) -> dict[str, Any]:
@@ -78,7 +81,15 @@ def incoming_call_event(
     """`incomingcall` to the application's URL. The spec's samples say `callState: active` because the
     platform answers before telling; a call the application must answer itself is still `started`."""
     state = "active" if answering else "started"
-    return call_event("incomingcall", call, user_base, at, callState=state, applicationId=application_id)
+    return call_event(
+        "incomingcall",
+        call,
+        user_base,
+        at,
+        callState=state,
+        applicationId=application_id,
+        diversion=diversion_object(call.diversion),
+    )
 
 
 def recording_event(

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -217,7 +218,15 @@ class CallService:
                     field="conferenceId",
                 )
 
-    async def create_inbound(self, user_id: str, application: Application, *, from_: str, to: str) -> Call:
+    async def create_inbound(
+        self,
+        user_id: str,
+        application: Application,
+        *,
+        from_: str,
+        to: str,
+        diversion: list[dict[str, Any]] | None = None,
+    ) -> Call:
         """An inbound call to one of the user's numbers, with its `incomingcall` event in one transaction.
 
         Its events go where the application says (spec §8.1): incomingCallUrl, its timeout and fallback.
@@ -235,6 +244,7 @@ class CallService:
             callback_timeout=application.incoming_call_url_callback_timeout,
             fallback_url=application.incoming_call_fallback_url,
             node=self.node,
+            diversion=diversion or None,
         )
         payload = incoming_call_event(
             call, self.user_base(user_id), now, application.id, answering=application.auto_answer

@@ -31,6 +31,9 @@ class Outcome:
 
 
 class Signalling(Protocol):
+    @property
+    def sip_host(self) -> str: ...  # where our SIP listens (the host of URIs that name us)
+
     async def dial(self, call: Call) -> Outcome | None: ...
 
     async def hangup(self, call: Call) -> Outcome | None: ...
@@ -80,6 +83,10 @@ class NoSignalling:
     Nothing pretends a call rang: a created call stays `started`, and hanging it up ends it at once with
     NORMAL_CLEARING. Answering, rejecting and transferring need a live call, which only SIP can give.
     """
+
+    @property
+    def sip_host(self) -> str:
+        return "localhost"
 
     async def dial(self, call: Call) -> Outcome | None:
         return None

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..domain import causes
+from ..domain import causes, diversion
 from ..domain.addresses import is_e164
 from ..domain.call import Call
 from ..domain.call_state import Input
@@ -38,6 +38,7 @@ from ..sip.dialog import Dialog
 from ..sip.errors import ParseError
 from ..sip.uri import SipUri
 from ..sip.useragent import UserAgent
+from ..sip.values import parse_name_addr, split_list_strict
 from ..store import applications as application_store
 from ..store import phone_numbers as number_store
 from ..store.user_errors import record_error
@@ -91,6 +92,10 @@ class SipEngine:
 
     @property
     def media_host(self) -> str:
+        return self.agent.host
+
+    @property
+    def sip_host(self) -> str:
         return self.agent.host
 
     async def start(self) -> tuple[str, int]:
@@ -347,7 +352,7 @@ class SipEngine:
             return
         try:
             call = await self.service.create_inbound(
-                owned.user_id, application, from_=caller(sip_call), to=number
+                owned.user_id, application, from_=caller(sip_call), to=number, diversion=diversions(sip_call)
             )
         except BaseException:
             self.rtp_ports.give_back(port)
@@ -414,6 +419,23 @@ def dialled_number(uri: object) -> str | None:
     user = uri.user.split(";", 1)[0]
     candidate = user if user.startswith("+") else f"+{user}"
     return candidate if is_e164(candidate) else None
+
+
+def diversions(sip_call: SipCall) -> list[dict[str, object]]:
+    """The INVITE's Diversion headers (RFC 5806), newest first; a value that does not parse is left out
+    (a malformed Diversion is no reason to refuse a call)."""
+    found = []
+    for line in sip_call.invite.headers.get_all("Diversion"):
+        try:
+            values = split_list_strict(line, "Diversion")
+            for value in values:
+                address = parse_name_addr(value, "Diversion")
+                user = address.uri.user if isinstance(address.uri, SipUri) else None
+                params = {name.lower(): given or "" for name, given in address.params}
+                found.append(diversion.entry(value.strip(), user, params))
+        except ParseError:
+            continue
+    return found
 
 
 def caller(sip_call: SipCall) -> str:

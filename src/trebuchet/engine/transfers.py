@@ -23,6 +23,7 @@ from ..domain.audio import AudioRequest, parse_audio
 from ..domain.bridge import BridgeChange
 from ..domain.call import Call, CreateCall, UpdateCall, call_uri
 from ..domain.call_state import Input
+from ..domain.diversion import passed_on
 from ..domain.errors import ApiError
 from ..domain.user import User
 from ..media import SAMPLE_RATE
@@ -90,7 +91,16 @@ class TransferService:
             recording_file_format=update.recording_file_format or "wav",
         )
         if private:  # RFC 3323: the target sees no number
-            spec.sip_headers = {"Privacy": "id"}
+            spec.sip_headers["Privacy"] = "id"
+        diverted = passed_on(
+            call.diversion,
+            update.diversion_treatment or "none",
+            number=call.to,
+            host=self.calls.signalling.sip_host,
+            reason=update.diversion_reason or "unknown",
+        )
+        if diverted:
+            spec.sip_headers["Diversion"] = ", ".join(diverted)
         base = self.calls.user_base(user.id)
 
         def remember(leg_id: str) -> None:  # before it is dialled: a leg that fails at once is known

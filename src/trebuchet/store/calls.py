@@ -54,6 +54,7 @@ def call_from_row(row: sa.Row) -> Call:
         transfer_caller_id=data["transfer_caller_id"],
         node=data["node"],
         dialog=data["dialog"],
+        diversion=data["diversion"],
     )
 
 

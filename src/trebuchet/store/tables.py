@@ -52,6 +52,7 @@ calls = sa.Table(
     sa.Column("transfer_caller_id", sa.String(64)),
     sa.Column("node", sa.String(128)),  # the process carrying the call; a restart closes only its own
     sa.Column("dialog", JsonText),  # its SIP dialog once answered, so a restart after a crash can BYE it
+    sa.Column("diversion", JsonText),  # an inbound call's Diversion headers, newest first
     sa.Index("ix_calls_user_start", "user_id", "start_time"),
     sa.Index("ix_calls_user_from", "user_id", "from_number", "start_time"),
     sa.Index("ix_calls_user_to", "user_id", "to_address", "start_time"),
