@@ -51,7 +51,7 @@ from trebuchet.media.ports import free_port_pair
 from trebuchet.media.rtp import RTP_HEADER
 from trebuchet.media.session import RtpSession, SessionGroup, open_session
 
-from .rtp_load import cpu_seconds
+from .rtp_load import CountingPeer, cpu_seconds
 
 HOST = "127.0.0.1"
 FRAME = 0.02
@@ -69,30 +69,16 @@ def _more_files() -> None:
 # -- the far ends: a separate process, so that the server's figures are its own ------------------------------
 
 
-class _Count(asyncio.DatagramProtocol):
-    """A far end's socket: counts what our session sends it (RTP), or swallows RTCP reports."""
-
-    def __init__(self) -> None:
-        self.received = 0
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.received += 1
-
-
-async def _bind_pair(loop: asyncio.AbstractEventLoop) -> tuple[_Count, _Count, int]:
+async def _bind_pair(loop: asyncio.AbstractEventLoop) -> tuple[CountingPeer, CountingPeer, int]:
     """RTP on an even free port and RTCP above it, so our sessions' reports land on a socket of ours."""
     for _attempt in range(5):  # a port found free may be taken by someone else before we bind it
         port = free_port_pair(HOST)
         try:
-            _, rtp = await loop.create_datagram_endpoint(_Count, local_addr=(HOST, port))
+            _, rtp = await loop.create_datagram_endpoint(CountingPeer, local_addr=(HOST, port))
         except OSError:
             continue
         try:
-            _, rtcp = await loop.create_datagram_endpoint(_Count, local_addr=(HOST, port + 1))
+            _, rtcp = await loop.create_datagram_endpoint(CountingPeer, local_addr=(HOST, port + 1))
         except OSError:
             rtp.transport.close()  # type: ignore[union-attr]
             continue

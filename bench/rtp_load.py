@@ -84,7 +84,9 @@ async def stack(sessions: int, seconds: float) -> dict[str, float]:
     }
 
 
-class _Bare(asyncio.DatagramProtocol):
+class CountingPeer(asyncio.DatagramProtocol):
+    """A far end's socket that only counts what it receives (shared with bench/mix.py)."""
+
     def __init__(self) -> None:
         self.received = 0
         self.transport: asyncio.DatagramTransport | None = None
@@ -98,11 +100,11 @@ class _Bare(asyncio.DatagramProtocol):
 
 async def bare(sessions: int, seconds: float) -> dict[str, float]:
     loop = asyncio.get_running_loop()
-    ends: list[tuple[_Bare, tuple[str, int]]] = []
+    ends: list[tuple[CountingPeer, tuple[str, int]]] = []
     for _ in range(sessions // 2):
         a_port, b_port = free_port_pair(), free_port_pair()
-        _, a = await loop.create_datagram_endpoint(_Bare, local_addr=("127.0.0.1", a_port))
-        _, b = await loop.create_datagram_endpoint(_Bare, local_addr=("127.0.0.1", b_port))
+        _, a = await loop.create_datagram_endpoint(CountingPeer, local_addr=("127.0.0.1", a_port))
+        _, b = await loop.create_datagram_endpoint(CountingPeer, local_addr=("127.0.0.1", b_port))
         ends += [(a, ("127.0.0.1", b_port)), (b, ("127.0.0.1", a_port))]
     packet = bytes(12) + bytes(160)
     start, tick, late, ticks = loop.time(), 0, 0, 0
