@@ -30,6 +30,8 @@ from .support import (
     unique,
     wait_state,
 )
+from .test_inbound import caller as inbound_caller
+from .test_inbound import number_with_app
 
 FROM = "+19195551212"
 
@@ -299,6 +301,19 @@ def test_enforced_caller_id_limits_a_transfers_caller_id(fresh_server: ServerPro
         wait_state(api, allowed.headers["location"], "active")
         assert api.post(url, json={"state": "completed"}).status_code == 200
         wait_state(api, allowed.headers["location"], "completed")
+        # An inbound caller's own number (not the user's) may be passed on to the transfer target.
+        inbound_path = unique("/in")
+        number = number_with_app(api, creds, callbacks, inbound_path)
+        c, d = inbound_caller(server, number), Phone("--count", "1")
+        phones.extend([c, d])
+        [incoming, _] = events_of(callbacks, inbound_path, 2)
+        call_c = f"{calls_url(creds)}/{incoming['callId']}"
+        passed = api.post(call_c, json={"state": "transferring", "transferTo": d.uri()})
+        assert passed.status_code == 201, passed.text
+        assert api.get(passed.headers["location"]).json()["from"] == incoming["from"]
+        wait_state(api, passed.headers["location"], "active")
+        assert api.post(call_c, json={"state": "completed"}).status_code == 200
+        wait_state(api, passed.headers["location"], "completed")
         assert_nothing_left(api)
 
 

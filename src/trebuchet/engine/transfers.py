@@ -108,7 +108,7 @@ class TransferService:
             self._origins[call.id] = leg_id
 
         created = await self.calls.create(
-            user, spec, lambda call_id: call_uri(base, call_id), on_created=remember
+            user, spec, lambda call_id: call_uri(base, call_id), on_created=remember, caller_checked=True
         )
         return created.location
 
