@@ -5,6 +5,7 @@ the refusals and the error form. The far end speaks a sentence made by espeak-ng
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from trebuchet.media.wav import write_wav
 from trebuchet.speech import speak
 
 from ..speech.words import word_accuracy
-from .support import Phone, dial, event_types, unique
+from ..support import ServerProcess
+from .support import Phone, assert_nothing_left, dial, event_types, unique
 
 SENTENCE = "Hello, this is a reminder that your package will arrive tomorrow morning. Please call us back."
 TRANSCRIBED_WITHIN = 60.0  # the server's first transcription starts its worker and loads the model
@@ -101,6 +103,8 @@ def test_a_recording_is_transcribed_on_demand(api, creds, callbacks, phones, spe
     assert "/recordings/" in location and location.rsplit("/", 1)[1].startswith("tr-")
     again = api.post(create, json={}, headers={"Idempotency-Key": "once"})
     assert again.status_code == 201 and again.headers["location"] == location
+    duplicate = api.post(create, json={})  # a second one, while the first runs or once it is done
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "duplicate-transcription"
     early = api.get(location).json()
     assert early["state"] in ("transcribing", "completed") and early["textUrl"].endswith(early["id"])
     [event] = events_named(callbacks, path, "transcription", timeout=TRANSCRIBED_WITHIN)
@@ -144,6 +148,9 @@ def test_refusals_and_the_error_form(api, creds, callbacks, phones):
     resource = api.get(response.headers["location"]).json()
     assert resource["state"] == "error" and "text" not in resource and resource["textUrl"].endswith(tid)
     assert api.get(f"{user_base}/media/{tid}").status_code == 404
+    retried = api.post(f"{user_base}/recordings/{recorded['recordingId']}/transcriptions", json={})
+    assert retried.status_code == 201  # after an error, another try is no duplicate
+    events_named(callbacks, path, "transcription", count=2)
 
     def code(response) -> tuple[int, str]:
         return response.status_code, response.json()["code"]
@@ -162,3 +169,24 @@ def test_refusals_and_the_error_form(api, creds, callbacks, phones):
         400,
         "validation-error",
     )
+
+
+def test_a_transcription_cut_short_by_a_crash_ends_in_error_after_restart(
+    fresh_server: ServerProcess, callbacks, phones, speech
+):
+    server = fresh_server.start()
+    creds = server.first_user()
+    with server.client(creds) as api:
+        _, path, recorded = record_speech(api, creds, callbacks, phones, speech)
+        create = f"/v1/users/{creds.user_id}/recordings/{recorded['recordingId']}/transcriptions"
+        response = api.post(create, json={})
+        assert response.status_code == 201, response.text
+        location = response.headers["location"]
+        assert api.get(location).json()["state"] == "transcribing"  # its worker and model are still loading
+        server.stop(signal.SIGKILL, keep_trunk=True)
+    server.start()
+    [event] = events_named(callbacks, path, "transcription", timeout=20)
+    assert event["state"] == "error" and event["transcriptionId"] == location.rsplit("/", 1)[1]
+    with server.client(creds) as api:
+        assert api.get(location).json()["state"] == "error"
+        assert_nothing_left(api)

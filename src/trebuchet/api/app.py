@@ -46,8 +46,10 @@ log = logging.getLogger("trebuchet")
 async def _recover(service: CallService, left_live: list[str]) -> None:
     try:
         await service.close_calls(left_live, causes.CRASH_RECOVERY)
+        if settled := await service.transcriptions.recover():
+            log.warning("%d transcription(s) cut short by an earlier run ended in error", settled)
     except Exception:  # the server stays up; the next start tries again
-        log.exception("closing calls left live by an earlier run failed")
+        log.exception("closing calls and transcriptions left by an earlier run failed")
 
 
 def _build_engine(settings: Settings, service: CallService) -> SipEngine:

@@ -35,6 +35,7 @@ class Transcription:
     text: str | None = None  # the whole text, once completed
     text_size: int | None = None
     chargeable_duration: int | None = None  # whole seconds of the recording, rounded up
+    node: str | None = None  # the server process running it (never shown)
 
 
 def recording_seconds(recording: Recording) -> int | None:

@@ -79,6 +79,7 @@ class TranscriptionService:
             call_id=recording.call_id,
             time=utcnow(),
             chargeable_duration=recording_seconds(recording),
+            node=self.calls.node,
         )
 
     def begin(self, transcription: Transcription) -> None:
@@ -199,6 +200,15 @@ class TranscriptionService:
             partial.discard()
             raise
         return partial
+
+    async def recover(self) -> int:
+        """At start: what an earlier run of this server was transcribing when it stopped (a crash) ends
+        `error`, with its event, instead of staying `transcribing` for ever."""
+        async with self.calls.db.read() as conn:
+            left = await transcription_store.left_transcribing(conn, self.calls.node)
+        for transcription in left:
+            await self._settle(transcription, "error")
+        return len(left)
 
     # -- stopping -------------------------------------------------------------------------------------
 

@@ -274,6 +274,7 @@ transcriptions = sa.Table(
     sa.Column("text_size", sa.Integer),
     sa.Column("chargeable_duration", sa.Integer),
     sa.Column("time", UtcMillis, nullable=False),
+    sa.Column("node", sa.String(128)),  # the server process running it (TREBUCHET_NODE_ID)
     sa.Index("ix_transcriptions_recording", "recording_id", "seq"),
     sa.Index("ix_transcriptions_call", "call_id", "seq"),
 )

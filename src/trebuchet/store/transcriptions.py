@@ -21,6 +21,7 @@ def _from_row(row: sa.Row) -> Transcription:
         text=data["text"],
         text_size=data["text_size"],
         chargeable_duration=data["chargeable_duration"],
+        node=data["node"],
     )
 
 
@@ -36,6 +37,7 @@ async def insert_transcription(conn: AsyncConnection, transcription: Transcripti
             text_size=transcription.text_size,
             chargeable_duration=transcription.chargeable_duration,
             time=transcription.time,
+            node=transcription.node,
         )
     )
 
@@ -86,4 +88,27 @@ async def list_transcriptions(
     query = query.order_by(transcriptions.c.seq.desc()).offset(offset)
     if limit is not None:
         query = query.limit(limit)
+    return [_from_row(row) for row in await conn.execute(query)]
+
+
+async def standing_transcription(conn: AsyncConnection, recording_id: str) -> str | None:
+    """A transcription of the recording that is under way or done (an `error` one may be tried again)."""
+    query = sa.select(transcriptions.c.id).where(
+        transcriptions.c.recording_id == recording_id,
+        transcriptions.c.state.in_(("transcribing", "completed")),
+    )
+    row = (await conn.execute(query.limit(1))).first()
+    return row.id if row is not None else None
+
+
+async def left_transcribing(conn: AsyncConnection, node: str | None) -> list[Transcription]:
+    """Transcriptions this server process was running when an earlier run of it stopped mid-way (with no
+    node id, every one still `transcribing`, as with live calls)."""
+    query = (
+        sa.select(transcriptions)
+        .where(transcriptions.c.state == "transcribing")
+        .order_by(transcriptions.c.seq)
+    )
+    if node is not None:
+        query = query.where(transcriptions.c.node == node)
     return [_from_row(row) for row in await conn.execute(query)]

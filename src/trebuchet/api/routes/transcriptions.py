@@ -65,6 +65,10 @@ async def _recording(request: Request, user: User, recording_id: str) -> Recordi
             **ERROR_RESPONSES[403],
             "description": "invalid-recording-state: the recording is not complete",
         },
+        409: {
+            **ERROR_RESPONSES[403],
+            "description": "duplicate-transcription: one is under way or done (an error may be retried)",
+        },
         **{code: body for code, body in ERROR_RESPONSES.items() if code != 403},
     },
     openapi_extra=_EMPTY_BODY,
@@ -83,6 +87,13 @@ async def create_transcription(
     location = f"{base}/recordings/{recording.id}/transcriptions/{transcription.id}"
 
     async def insert(conn: AsyncConnection) -> None:
+        standing = await transcription_store.standing_transcription(conn, recording.id)
+        if standing is not None:
+            raise ApiError(
+                409,
+                "duplicate-transcription",
+                f"The recording {recording.id} already has the transcription {standing}",
+            )
         await transcription_store.insert_transcription(conn, transcription)
 
     answered = await create_once(request.app.state.db, user.id, idem, location, utcnow(), insert)

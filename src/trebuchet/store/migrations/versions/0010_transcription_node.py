@@ -1,0 +1,24 @@
+"""transcriptions.node: which server process runs a transcription, so its restart settles only its own
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("transcriptions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("node", sa.String(length=128), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("transcriptions", schema=None) as batch_op:
+        batch_op.drop_column("node")
