@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -55,6 +56,7 @@ from .rtp_load import CountingPeer, cpu_seconds
 
 HOST = "127.0.0.1"
 FRAME = 0.02
+GC_FREEZE = True  # set from --no-gc-freeze
 WARM_UP = 1.0  # receive buffers filled, playout started, first RTCP reports out
 SLICES = 10  # the far ends send in this many groups, 2 ms apart
 
@@ -219,8 +221,9 @@ async def _open(group: SessionGroup, remote: int) -> RtpSession:
     raise OSError("could not find free ports for a session")
 
 
-async def serve(layout: Layout, seconds: float) -> dict[str, object]:
-    """One run: far ends in a child process, our sessions on the clock, every group tick timed."""
+async def serve(layout: Layout, seconds: float, gc_freeze: bool = False) -> dict[str, object]:
+    """One run: far ends in a child process, our sessions on the clock, every group tick timed.
+    `gc_freeze`: what the server does once started (gc.freeze), so collections skip what is loaded."""
     peer_process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -240,6 +243,9 @@ async def serve(layout: Layout, seconds: float) -> dict[str, object]:
         for remote in json.loads(line)["ports"]:
             sessions.append(await _open(group, remote))
         mixes = _wire(group, sessions, layout)
+        if gc_freeze:
+            gc.collect()
+            gc.freeze()
         durations: list[float] = []  # wall time of each tick
         cpu_times: list[float] = []  # CPU time of each (the wall time less any time the core was elsewhere)
 
@@ -297,7 +303,9 @@ async def serve(layout: Layout, seconds: float) -> dict[str, object]:
 
 def run_child(layout: Layout, seconds: float) -> dict[str, object]:
     """One run in a fresh process (its own loop, sockets and memory), bounded in time."""
-    spec = json.dumps({"idle": layout.idle, "mixes": layout.mixes, "seconds": seconds})
+    spec = json.dumps(
+        {"idle": layout.idle, "mixes": layout.mixes, "seconds": seconds, "gc_freeze": GC_FREEZE}
+    )
     done = subprocess.run(
         [sys.executable, "-m", "bench.mix", "--child-server", spec],
         capture_output=True,
@@ -505,9 +513,17 @@ def main() -> None:
         "--no-baseline", dest="baseline", action="store_false", help="capacity: skip the unbridged runs"
     )
     parser.add_argument("--quick", action="store_true", help="short smoke run of every part")
+    parser.add_argument(
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="leave the garbage collector as Python starts it (the server freezes it once started)",
+    )
     parser.add_argument("--child-server", help=argparse.SUPPRESS)
     parser.add_argument("--child-peer", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global GC_FREEZE
+    GC_FREEZE = args.gc_freeze
     if args.child_peer is not None:
         _more_files()
         print(json.dumps(uvloop.run(peer(args.child_peer))), flush=True)
@@ -516,7 +532,9 @@ def main() -> None:
         _more_files()
         spec = json.loads(args.child_server)
         layout = Layout(spec["idle"], [tuple(entry) for entry in spec["mixes"]])
-        print(json.dumps(uvloop.run(serve(layout, spec["seconds"]))), flush=True)
+        print(
+            json.dumps(uvloop.run(serve(layout, spec["seconds"], spec.get("gc_freeze", False)))), flush=True
+        )
         return
     if args.quick:
         args.seconds, args.capacity_seconds, args.repeat, args.budget = 2.0, 2.0, 1, 60.0
