@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -51,6 +52,7 @@ from ..store import idempotency
 from ..store.call_events import enqueue_for
 from ..store.idempotency import IdempotentRequest, create_once
 from .control import MediaUnavailable
+from .tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from .calls import CallService
@@ -75,15 +77,14 @@ class ConferenceService:
         self._lock = asyncio.Lock()
         self._playing: dict[str, ConferenceAudio] = {}
         self._levels: dict[str, KeypadLevels] = {}  # by member id: keypad volume and gate steps
-        self._reports: set[asyncio.Task[None]] = set()
+        self._reports = BackgroundTasks("conference audio event")
 
     async def close(self) -> None:
         """At shutdown (members' calls already hung up): audio still playing to a conference ends, with
         its `done` event written before the dispatcher stops."""
         for conference_id in list(self._playing):
             self.calls.signalling.close_mix(conference_id)
-        if self._reports:
-            await asyncio.gather(*self._reports, return_exceptions=True)
+        await self._reports.wait()
 
     # -- conferences --------------------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ class ConferenceService:
         conference = Conference(
             id=new_id("conference"), user_id=user.id, from_=change.from_, created_time=utcnow()
         )
-        _apply_settings(conference, change)
+        _copy_given(change, conference, CONFERENCE_SETTINGS)
         if change.profile is not None:
             conference.profile = change.profile
 
@@ -128,7 +129,7 @@ class ConferenceService:
             if conference.state == "completed":
                 raise invalid_state(conference)
             before = (conference.mute, conference.hold)
-            _apply_settings(conference, change)
+            _copy_given(change, conference, CONFERENCE_SETTINGS)
             if change.state == "completed":
                 await self._complete(conference, await self._active(conference.id))
                 return
@@ -196,7 +197,7 @@ class ConferenceService:
                 )
             now = utcnow()
             member = Member(id=new_id("member"), conference_id=conference.id, call_id=call_id, added_time=now)
-            _apply_flags(member, change)
+            _copy_given(change, member, MEMBER_SETTINGS)
             try:
                 self._mix(conference, member, strict=True)
             except MediaUnavailable as why:
@@ -253,37 +254,24 @@ class ConferenceService:
                 )
             if change.state == "completed":
                 await self._remove(conference, member)
-                return
-            before = (member.mute, member.hold)
-            _apply_flags(member, change)
-            now = utcnow()
-            async with self.calls.db.write() as conn:
-                await store.save_member(conn, member)
-                if (member.mute, member.hold) != before:
-                    await self._event(
-                        conn, conference, member_event(conference, member, self._base(user.id), now)
-                    )
-            self._mix(conference, member)
-        self.calls.on_events()
+            else:
+                await self._change(conference, member, change)
 
     async def call_ended(self, call_id: str) -> None:
         """A member's call ended (the caller holds the call's lock): it leaves, perhaps the last one."""
         async with self._lock:
-            async with self.calls.db.read() as conn:
-                member = await store.active_membership(conn, call_id)
-                conference = await store.get_conference(conn, member.conference_id) if member else None
-            if member is not None and conference is not None:
-                await self._remove(conference, member)
+            found = await self._membership(call_id)
+            if found is not None:
+                await self._remove(*found)
 
     async def keypad(self, call_id: str, digit: str) -> bool:
         """A digit pressed by a member's call (the caller holds the call's lock). Under `interpret_digits`
         the conference acts on it and takes it (True: no `dtmf` event, no gather); otherwise False."""
         async with self._lock:
-            async with self.calls.db.read() as conn:
-                member = await store.active_membership(conn, call_id)
-                conference = await store.get_conference(conn, member.conference_id) if member else None
-            if member is None or conference is None or conference.profile != "interpret_digits":
+            found = await self._membership(call_id)
+            if found is None or found[0].profile != "interpret_digits":
                 return False
+            conference, member = found
             levels = self._levels.setdefault(member.id, KeypadLevels())
             action = press(levels, digit)
             if action == "levels":
@@ -297,15 +285,10 @@ class ConferenceService:
                     )
             elif action == "leave":
                 await self._remove(conference, member)
-            elif action in ("mute", "hold"):
-                setattr(member, action, not getattr(member, action))
-                now = utcnow()
-                async with self.calls.db.write() as conn:
-                    await store.save_member(conn, member)
-                    payload = member_event(conference, member, self._base(conference.user_id), now)
-                    await self._event(conn, conference, payload)
-                self._mix(conference, member)
-                self.calls.on_events()
+            elif action == "mute":
+                await self._change(conference, member, MemberChange(mute=not member.mute))
+            elif action == "hold":
+                await self._change(conference, member, MemberChange(hold=not member.hold))
         return True
 
     # -- audio --------------------------------------------------------------------------------------------
@@ -363,9 +346,7 @@ class ConferenceService:
         """Called on the frame clock (or by a stop) when conference audio ended: say `done`, once."""
         if self._playing.get(conference_id) is audio:
             del self._playing[conference_id]
-        task = asyncio.get_running_loop().create_task(self._finished(conference_id, audio))
-        self._reports.add(task)
-        task.add_done_callback(self._reports.discard)
+        self._reports.spawn(self._finished(conference_id, audio), f"conference-audio-{conference_id}")
 
     async def _finished(self, conference_id: str, audio: ConferenceAudio) -> None:
         try:
@@ -392,13 +373,38 @@ class ConferenceService:
         async with self.calls.db.read() as conn:
             return await store.list_members(conn, conference_id, active_only=True)
 
+    async def _membership(self, call_id: str) -> tuple[Conference, Member] | None:
+        """The conference the call is a member of now, and its membership."""
+        async with self.calls.db.read() as conn:
+            member = await store.active_membership(conn, call_id)
+            conference = await store.get_conference(conn, member.conference_id) if member else None
+        return (conference, member) if member is not None and conference is not None else None
+
+    async def _change(self, conference: Conference, member: Member, change: MemberChange) -> None:
+        """New settings for a member (by the API or its keypad): stored, announced when its mute or hold
+        changed, and applied to its place in the mix."""
+        before = (member.mute, member.hold)
+        _copy_given(change, member, MEMBER_SETTINGS)
+        now = utcnow()
+        async with self.calls.db.write() as conn:
+            await store.save_member(conn, member)
+            if (member.mute, member.hold) != before:
+                payload = member_event(conference, member, self._base(conference.user_id), now)
+                await self._event(conn, conference, payload)
+        self._mix(conference, member)
+        self.calls.on_events()
+
+    def _let_go(self, conference: Conference, member: Member, now: datetime) -> None:
+        """A member out of the conference (not yet stored): its call leaves the mix, its keypad levels go."""
+        member.state, member.removed_time = "completed", now
+        self._levels.pop(member.id, None)
+        self.calls.signalling.unmix_call(conference.id, member.call_id)
+
     async def _remove(self, conference: Conference, member: Member) -> None:
         """The member leaves (removed, or its call ended); the conference completes if it was the last."""
         now = utcnow()
-        member.state, member.removed_time = "completed", now
-        self._levels.pop(member.id, None)
+        self._let_go(conference, member, now)
         conference.active_members = max(0, conference.active_members - 1)
-        self.calls.signalling.unmix_call(conference.id, member.call_id)
         async with self.calls.db.write() as conn:
             await store.save_member(conn, member)
             await store.save_conference(conn, conference)
@@ -416,9 +422,7 @@ class ConferenceService:
         now = utcnow()
         base = self._base(conference.user_id)
         for member in members:
-            member.state, member.removed_time = "completed", now
-            self._levels.pop(member.id, None)
-            self.calls.signalling.unmix_call(conference.id, member.call_id)
+            self._let_go(conference, member, now)
         async with self.calls.db.write() as conn:
             for member in members:  # each leaves in turn: the count goes down to 0
                 conference.active_members = max(0, conference.active_members - 1)
@@ -455,23 +459,22 @@ def _call_not_found(call_id: str) -> ApiError:
     return ApiError(404, "call-not-found", f"The call {call_id} could not be found", field="callId")
 
 
-def _apply_settings(conference: Conference, change: ConferenceChange) -> None:
-    for name in (
-        "callback_url",
-        "callback_http_method",
-        "callback_timeout",
-        "fallback_url",
-        "tag",
-        "mute",
-        "hold",
-    ):
-        value = getattr(change, name)
-        if value is not None:
-            setattr(conference, name, value)
+# What a request may change (and `_copy_given` copies when given).
+CONFERENCE_SETTINGS = (
+    "callback_url",
+    "callback_http_method",
+    "callback_timeout",
+    "fallback_url",
+    "tag",
+    "mute",
+    "hold",
+)
+MEMBER_SETTINGS = ("join_tone", "leaving_tone", "mute", "hold")
 
 
-def _apply_flags(member: Member, change: MemberChange) -> None:
-    for name in ("join_tone", "leaving_tone", "mute", "hold"):
+def _copy_given(change: object, target: object, names: tuple[str, ...]) -> None:
+    """The fields a request gave (None: not given) onto the conference or member they change."""
+    for name in names:
         value = getattr(change, name)
         if value is not None:
-            setattr(member, name, value)
+            setattr(target, name, value)

@@ -38,6 +38,7 @@ from ..metrics import RTP_PACKETS
 from ..sip import sdp
 from ..sip.call import Call as SipCall
 from .control import MediaUnavailable, Outcome
+from .tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from .sip_engine import SipEngine
@@ -77,7 +78,7 @@ class CallController:
         self._playing: Playback | None = None
         self.mix_id: str | None = None  # the bridge or conference whose mix we are in
         self.port: MixPort | None = None  # our place in it
-        self._audio_reports: set[asyncio.Task[None]] = set()
+        self._audio_reports = BackgroundTasks("audio event")
         sip_call.on_offer = self._answer_reoffer
 
     async def report(self, outcome: Outcome) -> None:
@@ -281,9 +282,7 @@ class CallController:
             self._wire()
         playing.player.stop()
         report = self.engine.service.audio.finished(self.call_id, playing.kind, playing.tag)
-        task = asyncio.create_task(report, name=f"audio-done-{self.call_id}")
-        self._audio_reports.add(task)
-        task.add_done_callback(self._audio_reports.discard)
+        self._audio_reports.spawn(report, f"audio-done-{self.call_id}")
 
     def _heard_digit(self, digit: str) -> None:
         """A digit interrupts a bargeable prompt at once (before its event is even written)."""
@@ -313,8 +312,7 @@ class CallController:
             await self._end_gather()
             await self._end_recording()
             self.stop_audio()
-            if self._audio_reports:
-                await asyncio.gather(*self._audio_reports, return_exceptions=True)
+            await self._audio_reports.wait()
             self._release()
 
     async def _end_gather(self) -> None:

@@ -46,6 +46,7 @@ from .calls import CallService
 from .control import MediaUnavailable, Outcome
 from .controller import INBOUND_RING_LIMIT, CallController
 from .routing import NoRoute, RoutingPolicy
+from .tasks import BackgroundTasks
 
 log = logging.getLogger("trebuchet.engine")
 
@@ -87,7 +88,7 @@ class SipEngine:
         self.media_timeout = media_timeout  # seconds without RTP before an answered call is ended (0: never)
         self.controllers: dict[str, CallController] = {}
         self.mixes: dict[str, Mix] = {}  # by bridge or conference id
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("incoming call")
         self._closing = False
 
     @property
@@ -106,9 +107,8 @@ class SipEngine:
     async def stop(self) -> None:
         """After the service hung every call up: let CANCELs finish briefly, then close everything."""
         self._closing = True
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.cancel()
+        await self._tasks.wait()
         await asyncio.gather(*(c.stop(STOP_GRACE) for c in list(self.controllers.values())))
         await asyncio.sleep(0.05)  # BYEs and CANCELs written to TCP get out before the sockets close
         await self.clock.stop()
@@ -306,9 +306,7 @@ class SipEngine:
         if self._closing:
             sip_call.reject(503)
             return
-        task = asyncio.create_task(self._take(sip_call), name="sip-incoming")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._take(sip_call), "sip-incoming")
 
     async def _take(self, sip_call: SipCall) -> None:
         try:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,6 +32,7 @@ from ..store import recordings as recording_store
 from ..store import transcriptions as transcription_store
 from ..store.call_events import record_call_event
 from ..store.media import PartialFile, media_path, save_media
+from .tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from .calls import CallService
@@ -48,7 +49,7 @@ class TranscriptionService:
         self.calls = calls
         self.make_transcriber: Callable[[], Transcriber] = Transcriber  # tests put a stand-in here
         self._transcriber: Transcriber | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("transcription")
         self._running: dict[str, Transcription] = {}  # inserted, not yet settled: settled `error` at close
         self._closed = False
 
@@ -85,7 +86,7 @@ class TranscriptionService:
     def begin(self, transcription: Transcription) -> None:
         """Transcribe a stored `transcribing` row in the background."""
         self._running[transcription.id] = transcription
-        self._spawn(self._run(transcription))
+        self._tasks.spawn(self._run(transcription))
 
     async def start(self, recording: Recording) -> Transcription:
         """Transcribe a `complete` recording: the row now, the text in the background."""
@@ -99,7 +100,7 @@ class TranscriptionService:
         if self._closed:  # a recording saved while the server stops: nobody is left to transcribe it
             log.info("recording %s not transcribed: the server is stopping", recording.id)
             return
-        self._spawn(self._insert_and_run(recording))
+        self._tasks.spawn(self._insert_and_run(recording))
 
     async def _insert(self, recording: Recording) -> Transcription:
         transcription = self.prepare(recording)
@@ -111,16 +112,6 @@ class TranscriptionService:
         transcription = await self._insert(recording)
         self._running[transcription.id] = transcription
         await self._run(transcription)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a transcription task failed", exc_info=task.exception())
 
     # -- the work -------------------------------------------------------------------------------------
 
@@ -215,10 +206,8 @@ class TranscriptionService:
     async def close(self) -> None:
         """At shutdown: stop the work under way (each ends `error`, with its event) and the worker."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.cancel()
+        await self._tasks.wait()
         for transcription in list(self._running.values()):
             try:
                 await self._settle(transcription, "error")

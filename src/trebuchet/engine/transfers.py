@@ -29,6 +29,7 @@ from ..domain.user import User
 from ..media import SAMPLE_RATE
 from ..store import phone_numbers as number_store
 from .control import Outcome
+from .tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from .calls import CallService
@@ -59,7 +60,7 @@ class TransferService:
         self.calls = calls
         self._legs: dict[str, TransferLeg] = {}  # by the leg's id
         self._origins: dict[str, str] = {}  # origin call id -> its leg's id
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("transfer")
 
     async def prepare(self, user: User, call: Call, update: UpdateCall) -> Whisper | None:
         """Checks and the whisper, loaded before anything changes: what cannot be had is refused and
@@ -145,7 +146,7 @@ class TransferService:
     def answered(self, leg_id: str) -> None:
         leg = self._legs.get(leg_id)
         if leg is not None:
-            self._spawn(self._connect(leg), f"transfer-{leg_id}")
+            self._tasks.spawn(self._connect(leg), f"transfer-{leg_id}")
 
     def ended(self, call_id: str) -> None:
         leg = self._legs.pop(call_id, None)
@@ -153,12 +154,12 @@ class TransferService:
             if self._origins.get(leg.origin) == call_id:
                 del self._origins[leg.origin]
                 back = self.calls.apply(leg.origin, Outcome(Input.TRANSFER_FAILED))
-                self._spawn(back, f"transfer-back-{call_id}")
+                self._tasks.spawn(back, f"transfer-back-{call_id}")
             return
         leg_id = self._origins.pop(call_id, None)
         if leg_id is not None:  # the call ended: its transfer leg goes too
             self._legs.pop(leg_id, None)
-            self._spawn(self.calls.hang_up_quietly(leg_id), f"transfer-end-{leg_id}")
+            self._tasks.spawn(self.calls.hang_up_quietly(leg_id), f"transfer-end-{leg_id}")
 
     async def _connect(self, leg: TransferLeg) -> None:
         """The target answered: whisper to it, then the call is active again and the bridge links them."""
@@ -171,11 +172,5 @@ class TransferService:
         if leg.leg in self._legs:
             await self.calls.apply(leg.origin, Outcome(Input.TRANSFERRED))
 
-    def _spawn(self, work: object, name: str) -> None:
-        task = asyncio.get_running_loop().create_task(work, name=name)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def close(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.wait()
