@@ -84,7 +84,16 @@ class AudioService:
         if self._http is not None:
             await self._http.aclose()
 
-    async def play(self, user: User, call_id: str, request: AudioRequest, base_url: str) -> None:
+    async def play(
+        self,
+        user: User,
+        call_id: str,
+        request: AudioRequest,
+        base_url: str,
+        samples: np.ndarray | None = None,
+    ) -> None:
+        """Play `request` into the call; `samples`: the request's audio, already `load`ed (one load for
+        the two calls of a bridge, or a whisper measured before the transfer)."""
         call = await self.calls.get(user, call_id)
         if call.state != "active":
             raise ApiError(
@@ -95,7 +104,8 @@ class AudioService:
                 if not self.calls.signalling.stop_audio(call, request.kind):
                     raise not_playing(call.id)
             return
-        samples = await self.load(user, request, base_url)
+        if samples is None:
+            samples = await self.load(user, request, base_url)
         async with self.calls._locks.hold(call_id):
             call = await self.calls.get(user, call_id)
             if call.state != "active":

@@ -118,8 +118,9 @@ class BridgeService:
         active = [call for call in calls if call is not None and call.state == "active"]
         if not active:
             raise ApiError(400, "bridge-invalid-operation", f"No active calls in the bridge {bridge_id}")
-        for call in active:
-            await self.calls.audio.play(user, call.id, request, base_url)
+        samples = None if request.stop else await self.calls.audio.load(user, request, base_url)
+        for call in active:  # fetched or spoken once, played to each
+            await self.calls.audio.play(user, call.id, request, base_url, samples)
 
     async def refresh(self, bridge_id: str) -> None:
         """A call of the bridge answered or ended: link or unlink, and update the bridge's state."""

@@ -19,6 +19,8 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..domain.audio import AudioRequest, parse_audio
 from ..domain.bridge import BridgeChange
 from ..domain.call import Call, CreateCall, UpdateCall, call_uri
@@ -44,7 +46,11 @@ class Whisper:
     """What the target hears before it is connected, and for how long."""
 
     audio: AudioRequest
-    seconds: float
+    samples: np.ndarray
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / SAMPLE_RATE
 
 
 @dataclass
@@ -72,7 +78,7 @@ class TransferService:
         if request.stop:
             return None
         samples = await self.calls.audio.load(user, request, self.calls.public_url)
-        return Whisper(request, len(samples) / SAMPLE_RATE)
+        return Whisper(request, samples)
 
     async def start(self, user: User, call: Call, update: UpdateCall, whisper: Whisper | None) -> str:
         """Ring the transfer target (the caller holds the call's lock, and made it `transferring` first,
@@ -165,7 +171,10 @@ class TransferService:
         """The target answered: whisper to it, then the call is active again and the bridge links them."""
         if leg.whisper is not None:
             try:
-                await self.calls.audio.play(leg.user, leg.leg, leg.whisper.audio, self.calls.public_url)
+                whisper = leg.whisper
+                await self.calls.audio.play(
+                    leg.user, leg.leg, whisper.audio, self.calls.public_url, whisper.samples
+                )
                 await asyncio.sleep(leg.whisper.seconds + 0.1)
             except ApiError as why:  # the leg ended meanwhile, or the audio went away: connect anyway
                 log.info("transfer %s: whisper not played: %s", leg.leg, why.message)
